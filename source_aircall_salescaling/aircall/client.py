@@ -1,0 +1,312 @@
+"""The Aircall API client that every stream shares: auth, pacing, retries, paging, windows.
+
+Built on airbyte-cdk's `HttpClient`, which already gives retries with backoff, the
+error mapping, rate-limit handling and the API budget (client-side pacing). What is
+Aircall-specific lives here:
+
+- Basic auth (API ID : API token). 401 and 403 both mean "these credentials are not
+  accepted" (Aircall answers 403 to a revoked token), so both fail as a config error
+  that names the API ID and token and where keys are made.
+- Pacing: the rate limit is per *company*, shared by every integration, and Aircall
+  sends no limit headers until it is too late (429). So requests are paced on this side
+  with the CDK's API budget at `requests_per_minute`.
+- 429: wait until `X-AircallApi-Reset` (UNIX seconds, or milliseconds as one client
+  reads it), or 60 s when the header is missing.
+- A 200 whose body is not JSON (seen behind proxies) is retried like a 5xx.
+- Paging newest first inside windows split under the 10,000-result cap (windows.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from base64 import b64encode
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.call_rate import APIBudget, MovingWindowCallRatePolicy, Rate
+from airbyte_cdk.sources.streams.http.error_handlers import (
+    BackoffStrategy,
+    ErrorResolution,
+    HttpStatusErrorHandler,
+    ResponseAction,
+)
+from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping import (
+    DEFAULT_ERROR_MAPPING,
+)
+from airbyte_cdk.sources.streams.http.http_client import HttpClient
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+from requests.auth import HTTPBasicAuth
+
+from source_aircall_salescaling.aircall.models import (
+    Call,
+    PayloadError,
+    User,
+    parse_call,
+    parse_user,
+)
+from source_aircall_salescaling.aircall.windows import RESULT_CAP, TimeWindow, windows_newest_first
+from source_aircall_salescaling.config import ConnectorConfig
+
+PAGE_SIZE = 50  # Aircall's maximum; larger values are silently clamped
+RATE_LIMIT_FALLBACK_SECONDS = 60.0
+MAX_RETRIES = 8
+_JSON_ATTRIBUTE = "_aircall_json"
+
+KEYS_HELP = (
+    "Check the API ID and API token in the connector settings. Keys are made by an Aircall "
+    "Administrator in the Aircall Dashboard under Integrations & API -> API Keys; the token "
+    "is shown only once, so generate a new key if it was lost or revoked."
+)
+
+
+def request_timeout() -> tuple[float, float]:
+    """(connect, read) seconds; `AIRCALL_TIMEOUT_SECONDS` overrides the read timeout."""
+    read = float(os.environ.get("AIRCALL_TIMEOUT_SECONDS", "60"))
+    return (min(10.0, read), read)
+
+
+def _rejected(status: int) -> ErrorResolution:
+    return ErrorResolution(
+        response_action=ResponseAction.FAIL,
+        failure_type=FailureType.config_error,
+        error_message=f"Aircall rejected the API ID and API token (HTTP {status}). {KEYS_HELP}",
+    )
+
+
+AIRCALL_ERROR_MAPPING: Mapping[int | str | type[Exception], ErrorResolution] = {
+    **DEFAULT_ERROR_MAPPING,
+    401: _rejected(401),
+    403: _rejected(403),
+    429: ErrorResolution(
+        response_action=ResponseAction.RATE_LIMITED,
+        failure_type=FailureType.transient_error,
+        error_message="Aircall's rate limit was reached (it is shared by every integration of "
+        "the company); waiting for it to reset.",
+    ),
+}
+
+
+class AircallErrorHandler(HttpStatusErrorHandler):
+    """The CDK's status mapping, plus: a 200 whose body is not JSON is retried.
+
+    The parsed body is kept on the response so that it is parsed once.
+    """
+
+    def interpret_response(
+        self, response_or_exception: requests.Response | Exception | None = None
+    ) -> ErrorResolution:
+        resolution = super().interpret_response(response_or_exception)
+        if (
+            isinstance(response_or_exception, requests.Response)
+            and resolution.response_action == ResponseAction.SUCCESS
+        ):
+            try:
+                setattr(
+                    response_or_exception,
+                    _JSON_ATTRIBUTE,
+                    orjson.loads(response_or_exception.content),
+                )
+            except orjson.JSONDecodeError:
+                return ErrorResolution(
+                    response_action=ResponseAction.RETRY,
+                    failure_type=FailureType.transient_error,
+                    error_message="Aircall answered with a body that is not JSON; retrying.",
+                )
+        return resolution
+
+
+class AircallBackoff(BackoffStrategy):
+    """429: wait for `X-AircallApi-Reset`; everything else: the CDK's exponential backoff."""
+
+    def backoff_time(
+        self,
+        response_or_exception: requests.Response | requests.RequestException | None,
+        attempt_count: int,
+    ) -> float | None:
+        if not isinstance(response_or_exception, requests.Response):
+            return None
+        if response_or_exception.status_code != 429:
+            return None
+        return seconds_until_reset(response_or_exception.headers.get("X-AircallApi-Reset"))
+
+
+def seconds_until_reset(reset: str | None, now: float | None = None) -> float:
+    """`X-AircallApi-Reset` is a UNIX timestamp, usually in seconds; one client reads it as
+    milliseconds, so a value too large to be seconds is taken as milliseconds."""
+    current = time.time() if now is None else now
+    try:
+        value = float(reset) if reset is not None else None
+    except ValueError:
+        value = None
+    if value is None:
+        return RATE_LIMIT_FALLBACK_SECONDS
+    if value > 1e11:  # seconds would be past the year 5000: these are milliseconds
+        value /= 1000.0
+    return min(max(value - current, 0.5), 3600.0)
+
+
+def basic_auth_header(api_id: str, api_token: str) -> str:
+    return "Basic " + b64encode(f"{api_id}:{api_token}".encode()).decode()
+
+
+class AircallClient:
+    """One per sync; counts the requests it makes, by path."""
+
+    def __init__(
+        self, config: ConnectorConfig, logger: logging.Logger, max_retries: int = MAX_RETRIES
+    ) -> None:
+        self._config = config
+        self._logger = logger
+        self._base = config.api_url
+        # Anything that prints the credentials, even encoded, is masked by the CDK's filter.
+        add_to_secrets(config.api_token)
+        add_to_secrets(basic_auth_header(config.api_id, config.api_token).split(" ", 1)[1])
+        budget = APIBudget(
+            policies=[
+                MovingWindowCallRatePolicy(
+                    rates=[Rate(limit=config.requests_per_minute, interval=timedelta(minutes=1))],
+                    matchers=[],
+                )
+            ]
+        )
+        self._http = HttpClient(
+            name="aircall",
+            logger=logger,
+            error_handler=AircallErrorHandler(
+                logger=logger, error_mapping=AIRCALL_ERROR_MAPPING, max_retries=max_retries
+            ),
+            api_budget=budget,
+            authenticator=HTTPBasicAuth(config.api_id, config.api_token),
+            backoff_strategy=AircallBackoff(),
+            request_timeout=request_timeout(),
+        )
+        self.requests: Counter[str] = Counter()
+
+    @property
+    def api_host(self) -> str:
+        return urlsplit(self._base).netloc
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET a JSON document from the API (paced, retried, errors mapped)."""
+        self.requests[path if not path.startswith("/v1/calls/") else "/v1/calls/{id}"] += 1
+        _, response = self._http.send_request(
+            "GET",
+            f"{self._base}{path}",
+            request_kwargs={},
+            params={key: str(value) for key, value in (params or {}).items()},
+        )
+        if hasattr(response, _JSON_ATTRIBUTE):
+            return getattr(response, _JSON_ATTRIBUTE)
+        return orjson.loads(response.content)
+
+    def ping(self) -> None:
+        self.get("/v1/ping")
+
+    def users(self) -> Iterator[User]:
+        """Every user, from `/v2/users` (the `/v1/users` list is sunset)."""
+        page = 1
+        while True:
+            body = self.get("/v2/users", {"page": page, "per_page": PAGE_SIZE})
+            for raw in _list(body, "users"):
+                try:
+                    yield parse_user(raw)
+                except PayloadError as error:
+                    self._logger.warning(f"Skipping an Aircall user that cannot be read: {error}")
+            if not _meta(body).get("next_page_link"):
+                return
+            page += 1
+
+    def call(self, call_id: int) -> Call | None:
+        """One call with fresh media URLs (recording URLs expire), or None if it is gone."""
+        try:
+            body = self.get(f"/v1/calls/{call_id}", {"fetch_contact": "true"})
+        except Exception as error:  # a 404 or an exhausted retry: the caller reports the call
+            self._logger.warning(f"Could not refresh call {call_id}: {_first_line(error)}")
+            return None
+        try:
+            return parse_call(body.get("call") if isinstance(body, Mapping) else None)
+        except PayloadError as error:
+            self._logger.warning(f"Call {call_id} cannot be read: {error}")
+            return None
+
+    def calls_newest_first(self, window: TimeWindow) -> Iterator[Call]:
+        """Every call in `window`, newest first (by started_at, then id), lazily.
+
+        The first page of a window doubles as its count (`meta.total`); a window holding
+        10,000 calls or more is split, so the positional cap is never reached.
+        """
+        first_pages: dict[TimeWindow, Any] = {}
+
+        def count(part: TimeWindow) -> int:
+            body = self._calls_page(part, 1)
+            first_pages[part] = body
+            total = _meta(body).get("total")
+            return total if isinstance(total, int) else len(_list(body, "calls"))
+
+        for part in windows_newest_first(window, count):
+            body = first_pages.pop(part, None)
+            if body is None:
+                body = self._calls_page(part, 1)
+            yield from self._calls_in(part, body)
+
+    def _calls_in(self, part: TimeWindow, body: Any) -> Iterator[Call]:
+        page = 1
+        seen: set[int] = set()
+        while True:
+            for raw in _list(body, "calls"):
+                try:
+                    call = parse_call(raw)
+                except PayloadError as error:
+                    self._logger.warning(f"Skipping an Aircall call that cannot be read: {error}")
+                    continue
+                if call.id not in seen:  # a call inserted while paging shifts pages by one
+                    seen.add(call.id)
+                    yield call
+            if not _meta(body).get("next_page_link"):
+                return
+            page += 1
+            if page * PAGE_SIZE > RESULT_CAP:
+                self._logger.warning(
+                    f"More than {RESULT_CAP} calls started within one second ({part}); "
+                    "Aircall cannot list the rest of that second."
+                )
+                return
+            body = self._calls_page(part, page)
+
+    def _calls_page(self, part: TimeWindow, page: int) -> Any:
+        return self.get(
+            "/v1/calls",
+            {
+                "from": part.start,
+                "to": part.end,
+                "order": "desc",
+                "page": page,
+                "per_page": PAGE_SIZE,
+                "fetch_contact": "true",
+            },
+        )
+
+
+def _meta(body: Any) -> Mapping[str, Any]:
+    meta = body.get("meta") if isinstance(body, Mapping) else None
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def _list(body: Any, key: str) -> list[Any]:
+    items = body.get(key) if isinstance(body, Mapping) else None
+    if not isinstance(items, list):
+        raise PayloadError(f"Aircall's answer has no '{key}' list")
+    return items
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

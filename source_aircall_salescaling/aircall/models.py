@@ -1,0 +1,240 @@
+"""Aircall payloads parsed into the records that pass between the layers.
+
+Aircall sends every call timestamp as integer UNIX seconds (UTC) and has no `updated_at`.
+A payload that lacks what a record needs raises `PayloadError` naming the call, so that
+the reader can skip that one call with a warning instead of dropping the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from source_aircall_salescaling.config import normalize_email
+
+
+class PayloadError(ValueError):
+    """An Aircall object this connector cannot read; the message names it."""
+
+
+@dataclass(frozen=True)
+class Agent:
+    id: int | None
+    name: str | None
+    email: str | None
+
+    @property
+    def normalized_email(self) -> str | None:
+        return normalize_email(self.email) if self.email else None
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: int | None
+    name: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Aircall call, as far as Salescaling needs it."""
+
+    id: int
+    direction: str
+    aircall_status: str  # initial | answered | done
+    missed_call_reason: str | None
+    started_at: int
+    answered_at: int | None
+    ended_at: int | None
+    duration: int
+    has_voicemail: bool
+    recording_url: str | None
+    external_number: str | None
+    internal_number: str | None
+    agent: Agent | None
+    contact: Contact | None
+
+    @property
+    def is_done(self) -> bool:
+        return self.aircall_status == "done"
+
+    @property
+    def status(self) -> str:
+        """Aircall's `status` says nothing about the outcome (`done` covers answered and
+        missed calls); Salescaling's status is derived from the other fields."""
+        if self.has_voicemail:
+            return "voicemail"
+        if self.answered_at is not None:
+            return "answered"
+        return "missed" if self.direction == "inbound" else "failed"
+
+    def fields(self) -> dict[str, Any]:
+        """The fields that `calls` and `recordings` share (contract: same names)."""
+        return {
+            "direction": self.direction,
+            "status": self.status,
+            "missed_call_reason": self.missed_call_reason,
+            "started_at": iso_utc(self.started_at),
+            "answered_at": iso_utc(self.answered_at),
+            "ended_at": iso_utc(self.ended_at),
+            "duration": self.duration,
+            "user": None
+            if self.agent is None
+            else {"id": self.agent.id, "name": self.agent.name, "email": self.agent.email},
+            "contact": None
+            if self.contact is None
+            else {"id": self.contact.id, "name": self.contact.name, "phone": self.contact.phone},
+            "internal_number": self.internal_number,
+            "external_number": self.external_number,
+        }
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str | None
+    email: str | None
+    created_at: str | None
+    available: bool | None
+    availability_status: str | None
+    time_zone: str | None
+    language: str | None
+
+
+def iso_utc(timestamp: int | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PayloadError(f"{what} is {value!r}, not an integer")
+    return value
+
+
+def _optional_int(value: Any, what: str) -> int | None:
+    return None if value is None else _int(value, what)
+
+
+def _optional_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _object(value: Any, what: str) -> Mapping[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise PayloadError(f"{what} is {type(value).__name__}, not an object")
+    return value
+
+
+def parse_call(raw: Any) -> Call:
+    """A call from `/v1/calls`; `PayloadError` names the call when it cannot be read."""
+    if not isinstance(raw, Mapping):
+        raise PayloadError(f"a call entry is {type(raw).__name__}, not an object")
+    call_id = raw.get("id")
+    label = f"call {call_id!r}"
+    try:
+        identifier = _int(call_id, "id")
+        direction = raw.get("direction")
+        if direction not in ("inbound", "outbound"):
+            raise PayloadError(f"direction is {direction!r}")
+        status = raw.get("status")
+        if not isinstance(status, str):
+            raise PayloadError(f"status is {status!r}")
+        started_at = _int(raw.get("started_at"), "started_at")
+        answered_at = _optional_int(raw.get("answered_at"), "answered_at")
+        ended_at = _optional_int(raw.get("ended_at"), "ended_at")
+        duration = raw.get("duration")
+        if duration is None:
+            duration = 0 if ended_at is None else max(0, ended_at - started_at)
+        duration = _int(duration, "duration")
+        raw_digits = _optional_str(raw.get("raw_digits"))
+        return Call(
+            id=identifier,
+            direction=direction,
+            aircall_status=status,
+            missed_call_reason=_optional_str(raw.get("missed_call_reason")),
+            started_at=started_at,
+            answered_at=answered_at,
+            ended_at=ended_at,
+            duration=duration,
+            has_voicemail=bool(raw.get("voicemail")),
+            recording_url=_optional_str(raw.get("recording")),
+            external_number=None if raw_digits in (None, "anonymous") else raw_digits,
+            internal_number=_internal_number(_object(raw.get("number"), "number")),
+            agent=_agent(_object(raw.get("user"), "user")),
+            contact=_contact(_object(raw.get("contact"), "contact")),
+        )
+    except PayloadError as error:
+        raise PayloadError(f"{label}: {error}") from None
+
+
+def _internal_number(number: Mapping[str, Any] | None) -> str | None:
+    return None if number is None else _optional_str(number.get("digits"))
+
+
+def _agent(user: Mapping[str, Any] | None) -> Agent | None:
+    if user is None:
+        return None
+    return Agent(
+        id=_optional_int(user.get("id"), "user.id"),
+        name=_optional_str(user.get("name")),
+        email=_optional_str(user.get("email")),
+    )
+
+
+def _contact(contact: Mapping[str, Any] | None) -> Contact | None:
+    if contact is None:
+        return None
+    first = _optional_str(contact.get("first_name"))
+    last = _optional_str(contact.get("last_name"))
+    person = " ".join(part for part in (first, last) if part)
+    phones = contact.get("phone_numbers")
+    phone = None
+    if isinstance(phones, list):
+        for entry in phones:
+            if isinstance(entry, Mapping) and _optional_str(entry.get("value")):
+                phone = _optional_str(entry.get("value"))
+                break
+    return Contact(
+        id=_optional_int(contact.get("id"), "contact.id"),
+        name=person or _optional_str(contact.get("company_name")),
+        phone=phone,
+    )
+
+
+def parse_user(raw: Any) -> User:
+    if not isinstance(raw, Mapping):
+        raise PayloadError(f"a user entry is {type(raw).__name__}, not an object")
+    try:
+        identifier = _int(raw.get("id"), "id")
+    except PayloadError as error:
+        raise PayloadError(f"user {raw.get('id')!r}: {error}") from None
+    available = raw.get("available")
+    return User(
+        id=identifier,
+        name=_optional_str(raw.get("name")),
+        email=_optional_str(raw.get("email")),
+        created_at=_iso_from_aircall(raw.get("created_at")),
+        available=available if isinstance(available, bool) else None,
+        availability_status=_optional_str(raw.get("availability_status")),
+        time_zone=_optional_str(raw.get("time_zone")),
+        language=_optional_str(raw.get("language")),
+    )
+
+
+def _iso_from_aircall(value: Any) -> str | None:
+    """`2026-09-28T10:21:09.000Z` -> `2026-09-28T10:21:09Z` (sortable as text)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,149 @@
+"""The validated connector configuration.
+
+The Airbyte UI validates the spec's JSON schema before a sync, but `python main.py`,
+PyAirbyte and the API do not always do so; every rule of the spec is therefore checked
+again here, and a broken config fails with a message that names the field.
+
+The API base URL is an environment variable (`AIRCALL_API_URL`), never a config field,
+so that no connection config can send the Aircall credentials to another host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+DEFAULT_API_URL = "https://api.aircall.io"
+MIB = 1_048_576
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ConfigError(AirbyteTracedException):
+    """A config (or environment) value that breaks the spec: a user has to fix it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            message=message, internal_message=message, failure_type=FailureType.config_error
+        )
+
+
+def normalize_email(email: str) -> str:
+    """Emails are matched trimmed and case-insensitive (Aircall keeps whatever was typed)."""
+    return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class ConnectorConfig:
+    api_id: str
+    api_token: str
+    salescaling_user_emails: frozenset[str]
+    import_window_days: int = 14
+    first_sync_max_calls: int = 200
+    max_recording_size_mb: int = 200
+    requests_per_minute: int = 60
+    lookback_minutes: int = 60
+    api_url: str = DEFAULT_API_URL
+
+    @property
+    def recording_size_limit(self) -> int:
+        """The largest recording, in bytes, that is imported (exactly this size is kept)."""
+        return self.max_recording_size_mb * MIB
+
+    @property
+    def import_window_seconds(self) -> int:
+        return self.import_window_days * 86_400
+
+    @property
+    def lookback_seconds(self) -> int:
+        return self.lookback_minutes * 60
+
+    def __repr__(self) -> str:  # never show the token, even in a debugger or a traceback
+        return f"ConnectorConfig(api_id={self.api_id!r}, api_token='****', ...)"
+
+
+def _integer(raw: Mapping[str, Any], field: str, default: int, low: int, high: int | None) -> int:
+    value = raw.get(field, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(
+            f"Config field '{field}' must be a whole number, got {type(value).__name__}."
+        )
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ConfigError(f"Config field '{field}' must be {bounds}, got {value}.")
+    return value
+
+
+def _text(raw: Mapping[str, Any], field: str) -> str:
+    value = raw.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"Config field '{field}' is required and must be a non-empty string.")
+    return value.strip()
+
+
+def _emails(raw: Mapping[str, Any]) -> frozenset[str]:
+    field = "salescaling_user_emails"
+    value = raw.get(field)
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"Config field '{field}' must be a list of at least one email.")
+    emails: set[str] = set()
+    for position, item in enumerate(value):
+        if not isinstance(item, str) or not _EMAIL.match(item.strip()):
+            raise ConfigError(
+                f"Config field '{field}' item {position} is not an email address: {item!r}."
+            )
+        emails.add(normalize_email(item))
+    return frozenset(emails)
+
+
+def api_url_from_environment(environ: Mapping[str, str] | None = None) -> str:
+    """`AIRCALL_API_URL`, or the real API; plain http only towards a loopback host."""
+    env = os.environ if environ is None else environ
+    url = (env.get("AIRCALL_API_URL") or DEFAULT_API_URL).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+        return url
+    raise ConfigError(
+        "AIRCALL_API_URL must be an https:// URL (plain http:// is accepted only for a "
+        f"loopback host such as 127.0.0.1 or localhost), got {url!r}."
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_config(
+    raw: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> ConnectorConfig:
+    """Validate a raw Airbyte config; unknown extra fields are ignored."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError("The config must be a JSON object.")
+    return ConnectorConfig(
+        api_id=_text(raw, "api_id"),
+        api_token=_text(raw, "api_token"),
+        salescaling_user_emails=_emails(raw),
+        import_window_days=_integer(raw, "import_window_days", 14, 1, 180),
+        first_sync_max_calls=_integer(raw, "first_sync_max_calls", 200, 1, None),
+        max_recording_size_mb=_integer(raw, "max_recording_size_mb", 200, 1, None),
+        requests_per_minute=_integer(raw, "requests_per_minute", 60, 1, 1000),
+        lookback_minutes=_integer(raw, "lookback_minutes", 60, 0, 1440),
+        api_url=api_url_from_environment(environ),
+    )

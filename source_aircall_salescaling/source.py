@@ -1,0 +1,131 @@
+"""The Airbyte source: check, and the three streams of one sync."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import requests
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    SyncMode,
+)
+from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.sources.utils.files_directory import get_files_directory
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_aircall_salescaling.aircall.client import KEYS_HELP, AircallClient
+from source_aircall_salescaling.config import (
+    ConfigError,
+    ConnectorConfig,
+    normalize_email,
+    parse_config,
+)
+from source_aircall_salescaling.streams.calls import CallsStream
+from source_aircall_salescaling.streams.recordings import RecordingsStream
+from source_aircall_salescaling.streams.users import UsersStream
+from source_aircall_salescaling.sync.context import SyncContext, SyncRequest
+
+CHECK_RETRIES = 2
+
+
+class SourceAircallSalescaling(AbstractSource):
+    def __init__(self) -> None:
+        super().__init__()
+        self._request = SyncRequest()
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None = None,
+    ) -> Iterator[AirbyteMessage]:
+        """Remember what was asked before the streams are built: `calls` and `recordings`
+        share one listing, which must reach back as far as either stream's state needs."""
+        self._request = sync_request(catalog, state)
+        yield from super().read(logger, config, catalog, state)
+
+    def check_connection(
+        self, logger: logging.Logger, config: Mapping[str, Any]
+    ) -> tuple[bool, Any]:
+        try:
+            settings = parse_config(config)
+        except ConfigError as error:
+            return False, error.message
+        client = AircallClient(settings, logger, max_retries=CHECK_RETRIES)
+        try:
+            client.ping()
+            users = list(client.users())
+        except AirbyteTracedException as error:
+            return False, _check_failure(settings, error)
+        except requests.RequestException as error:
+            return False, _unreachable(settings, error)
+        return _email_match(settings, {normalize_email(u.email) for u in users if u.email}, logger)
+
+    def streams(self, config: Mapping[str, Any]) -> list[Stream]:
+        settings = parse_config(config)
+        context = SyncContext(
+            settings, logging.getLogger("airbyte"), self._request, Path(get_files_directory())
+        )
+        return [UsersStream(context), CallsStream(context), RecordingsStream(context)]
+
+
+def sync_request(
+    catalog: ConfiguredAirbyteCatalog, state: list[AirbyteStateMessage] | None
+) -> SyncRequest:
+    request = SyncRequest()
+    for configured in catalog.streams:
+        name = configured.stream.name
+        request.incremental[name] = configured.sync_mode == SyncMode.incremental
+        if name == "recordings":
+            request.include_files = bool(configured.include_files)
+    for message in state or []:
+        stream = getattr(message, "stream", None)
+        if stream is not None and stream.stream_descriptor is not None:
+            stream_state = stream.stream_state
+            raw = stream_state.__dict__ if stream_state is not None else {}
+            request.states[stream.stream_descriptor.name] = dict(raw)
+    return request
+
+
+def _check_failure(settings: ConnectorConfig, error: AirbyteTracedException) -> str:
+    text = error.message or ""
+    if "rejected the API ID and API token" in text:
+        return text
+    inner = getattr(error, "_exception", None)
+    if isinstance(inner, requests.RequestException) or "Exhausted" in text:
+        return _unreachable(settings, error)
+    return f"Aircall answered with an error: {text}"
+
+
+def _unreachable(settings: ConnectorConfig, error: Exception) -> str:
+    return (
+        f"The Aircall API at {settings.api_url} could not be reached "
+        f"({type(error).__name__}). Check the network, proxy or firewall, and "
+        "https://status.aircall.io for outages."
+    )
+
+
+def _email_match(
+    settings: ConnectorConfig, aircall_emails: set[str], logger: logging.Logger
+) -> tuple[bool, Any]:
+    wanted = sorted(settings.salescaling_user_emails)
+    missing = [email for email in wanted if email not in aircall_emails]
+    if len(missing) == len(wanted):
+        return False, (
+            "None of the Salescaling user emails belongs to an Aircall user: "
+            f"{', '.join(missing)}. Use the emails your agents have in Aircall (Users), "
+            f"and check that the API key belongs to the right Aircall company. {KEYS_HELP}"
+        )
+    if missing:
+        logger.warning(
+            "These Salescaling user emails match no Aircall user, so their calls cannot be "
+            f"imported: {', '.join(missing)}."
+        )
+    return True, None

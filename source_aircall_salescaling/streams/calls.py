@@ -1,0 +1,35 @@
+"""`calls`: every done call in the import window, once, in Salescaling's shape."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from airbyte_cdk.sources.streams.core import StreamData
+
+from source_aircall_salescaling.aircall.models import Call
+from source_aircall_salescaling.import_rules import call_verdict
+from source_aircall_salescaling.streams.listed import ListedCallsStream
+from source_aircall_salescaling.sync.cursor import SyncProgress, Verdict
+
+
+def call_record(call: Call) -> dict[str, Any]:
+    return {"id": call.id, **call.fields(), "has_recording": call.recording_url is not None}
+
+
+class CallsStream(ListedCallsStream):
+    @property
+    def name(self) -> str:
+        return "calls"
+
+    @property
+    def primary_key(self) -> str:
+        return "id"
+
+    def judge(self, call: Call) -> Verdict:
+        return call_verdict(call)
+
+    def emit_batch(self, batch: list[Call], progress: SyncProgress) -> Iterable[StreamData]:
+        for call in batch:
+            progress.emitted(call)
+            yield call_record(call)

@@ -1,0 +1,151 @@
+"""What `calls` and `recordings` have in common: a plan per sync, emitted in batches.
+
+The CDK saves a stream's state after each slice. Here a slice is one batch of the
+sync's plan (oldest first, never splitting a second), so every STATE message is a
+restart point: a sync killed anywhere and re-run from its last state emits what is
+left, and nothing twice (sync/cursor.py says why).
+"""
+
+from __future__ import annotations
+
+import time
+from abc import abstractmethod
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
+
+from airbyte_cdk.models import (
+    AirbyteEstimateTraceMessage,
+    AirbyteMessage,
+    AirbyteTraceMessage,
+    EstimateType,
+    SyncMode,
+    TraceType,
+    Type,
+)
+from airbyte_cdk.sources.streams.core import Stream, StreamData
+
+from source_aircall_salescaling.aircall.models import Call
+from source_aircall_salescaling.sync.context import SyncContext
+from source_aircall_salescaling.sync.cursor import (
+    STALE_IN_PROGRESS_SECONDS,
+    CallCursor,
+    SyncPlan,
+    SyncProgress,
+    Verdict,
+    batches,
+    plan_sync,
+)
+
+
+class ListedCallsStream(Stream):
+    batch_size = 200
+
+    def __init__(self, context: SyncContext) -> None:
+        super().__init__()
+        self.context = context
+        self._incoming: Mapping[str, Any] = {}
+        self._plan: SyncPlan | None = None
+        self._progress: SyncProgress | None = None
+        self._batches: list[list[Call]] = []
+        self._emitted = 0
+        self._started = time.monotonic()
+
+    @property
+    def cursor_field(self) -> str:
+        return "started_at"
+
+    @property
+    def source_defined_cursor(self) -> bool:
+        return True
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        if self._progress is None:
+            return dict(self._incoming)
+        return self._progress.state().to_state()
+
+    @state.setter
+    def state(self, value: MutableMapping[str, Any]) -> None:
+        self._incoming = dict(value or {})
+
+    # What differs between the two streams ------------------------------------------
+    @abstractmethod
+    def judge(self, call: Call) -> Verdict: ...
+
+    def confirm(self, call: Call) -> Verdict:
+        return Verdict.ready()
+
+    @abstractmethod
+    def emit_batch(self, batch: list[Call], progress: SyncProgress) -> Iterable[StreamData]: ...
+
+    def finish(self, plan: SyncPlan) -> None:
+        """Called once, after the last batch."""
+
+    # The shared mechanics ----------------------------------------------------------
+    def _on_drop(self, call_id: int, why: str) -> None:
+        self.logger.warning(f"Stream {self.name}: no longer watching call {call_id}: {why}.")
+
+    def stream_slices(
+        self,
+        *,
+        sync_mode: SyncMode,
+        cursor_field: list[str] | None = None,
+        stream_state: Mapping[str, Any] | None = None,
+    ) -> Iterable[Mapping[str, Any] | None]:
+        context = self.context
+        old = (
+            context.request.cursor(self.name) if sync_mode == SyncMode.incremental else CallCursor()
+        )
+        plan = plan_sync(
+            context.listing().newest_first(),
+            old,
+            sync_time=context.sync_time,
+            window_start=context.window_start,
+            first_sync_cap=context.config.first_sync_max_calls,
+            judge=self.judge,
+            confirm=self.confirm,
+            watch_horizon=STALE_IN_PROGRESS_SECONDS + context.config.lookback_seconds,
+            on_drop=self._on_drop,
+        )
+        self._plan = plan
+        self._progress = SyncProgress(plan)
+        self._batches = list(batches(plan.emit, self.batch_size)) or [[]]
+        for index in range(len(self._batches)):
+            yield {"batch": index, "of": len(self._batches)}
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: list[str] | None = None,
+        stream_slice: Mapping[str, Any] | None = None,
+        stream_state: Mapping[str, Any] | None = None,
+    ) -> Iterable[StreamData]:
+        assert self._plan is not None and self._progress is not None and stream_slice is not None
+        index = int(stream_slice["batch"])
+        if index == 0:
+            yield self._estimate(len(self._plan.emit))
+        for item in self.emit_batch(self._batches[index], self._progress):
+            self._emitted += 1
+            yield item
+        if index == len(self._batches) - 1:
+            self._progress.finished = True
+            self.finish(self._plan)
+            client = self.context.client
+            self.logger.info(
+                f"Stream {self.name} summary: listed {self._plan.listed} calls, emitted "
+                f"{self._emitted} records, watching {len(self._progress.state().pending)} calls, "
+                f"{sum(client.requests.values())} Aircall requests so far this sync "
+                f"({dict(client.requests)}), {time.monotonic() - self._started:.1f} s."
+            )
+
+    def _estimate(self, rows: int) -> AirbyteMessage:
+        return AirbyteMessage(
+            type=Type.TRACE,
+            trace=AirbyteTraceMessage(
+                type=TraceType.ESTIMATE,
+                emitted_at=time.time() * 1000,
+                estimate=AirbyteEstimateTraceMessage(
+                    name=self.name, type=EstimateType.STREAM, row_estimate=rows
+                ),
+            ),
+        )

@@ -1,0 +1,224 @@
+"""`recordings`: one record per call that Salescaling imports, with its audio file.
+
+Per call, in order:
+
+    eligible? (import_rules) --no--> skipped, with the reason, in the import report
+        | yes
+    include_files? --no--> size from one byte (Range 0-0) ----------------+
+        | yes                                                             |
+    stream the file to the staging folder (size limit enforced) ---------+--> record
+        | 403 / expired URL: GET /v1/calls/{id} for a fresh URL, once more
+        | still unavailable: watched again while within the lookback, else reported
+
+Downloads of a batch run in a small pool (the storage host is not rate limited and
+each download waits mostly on the network); records still come out in order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    AirbyteRecordMessage,
+    AirbyteRecordMessageFileReference,
+    AirbyteStream,
+    Type,
+)
+from airbyte_cdk.sources.streams.core import StreamData
+
+from source_aircall_salescaling import import_rules
+from source_aircall_salescaling.aircall.models import Call
+from source_aircall_salescaling.recordings.downloader import (
+    RecordingDownloader,
+    RecordingExpired,
+    RecordingFile,
+    RecordingSize,
+    RecordingTooLarge,
+    RecordingUnavailable,
+    file_name_for,
+)
+from source_aircall_salescaling.streams.listed import ListedCallsStream
+from source_aircall_salescaling.sync.context import SyncContext
+from source_aircall_salescaling.sync.cursor import SyncPlan, SyncProgress, Verdict
+
+DOWNLOAD_WORKERS = 4
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one eligible call: a file, a size, or a reason it was not imported."""
+
+    call: Call
+    file: RecordingFile | None = None
+    size: RecordingSize | None = None
+    skip_reason: str | None = None
+    skip_size: int | None = None
+    retry_later: bool = False
+
+
+class RecordingsStream(ListedCallsStream):
+    batch_size = DOWNLOAD_WORKERS
+
+    def __init__(self, context: SyncContext) -> None:
+        super().__init__(context)
+        self.downloader = RecordingDownloader(
+            context.staging_directory, context.config.recording_size_limit, self.logger
+        )
+        self._sizes: dict[int, RecordingSize] = {}
+        self._urls: dict[int, str] = {}
+        self._skip_sizes: dict[int, int] = {}
+
+    @property
+    def name(self) -> str:
+        return "recordings"
+
+    @property
+    def primary_key(self) -> str:
+        return "call_id"
+
+    def as_airbyte_stream(self) -> AirbyteStream:
+        stream = super().as_airbyte_stream()
+        stream.is_file_based = True
+        return stream
+
+    # Eligibility -------------------------------------------------------------------
+    def judge(self, call: Call) -> Verdict:
+        return import_rules.eligible(call, self.context.config, self.context.sync_time)
+
+    def confirm(self, call: Call) -> Verdict:
+        """First sync: the cap counts importable recordings, so the size is checked now."""
+        outcome = self._with_fresh_url(call, self._probe)
+        if outcome.size is not None:
+            self._sizes[call.id] = outcome.size
+            return Verdict.ready()
+        if outcome.retry_later:
+            return Verdict.wait(import_rules.UNAVAILABLE)
+        if outcome.skip_size is not None:
+            self._skip_sizes[call.id] = outcome.skip_size
+        return Verdict.skip(outcome.skip_reason or import_rules.UNAVAILABLE)
+
+    # Emission ----------------------------------------------------------------------
+    def emit_batch(self, batch: list[Call], progress: SyncProgress) -> Iterable[StreamData]:
+        fetch = self._download if self.context.request.include_files else self._size_only
+        if len(batch) == 1:
+            outcomes: Iterable[Outcome] = [self._with_fresh_url(batch[0], fetch)]
+        else:
+            pool = ThreadPoolExecutor(max_workers=DOWNLOAD_WORKERS)
+            with pool:
+                outcomes = list(pool.map(lambda call: self._with_fresh_url(call, fetch), batch))
+        report = self.context.report
+        for outcome in outcomes:
+            call = outcome.call
+            if outcome.skip_reason is not None:
+                report.skip(call.id, outcome.skip_reason, size=outcome.skip_size)
+                progress.skipped(call)
+                continue
+            if outcome.retry_later:
+                progress.defer(call)
+                continue
+            progress.emitted(call)
+            report.imported += 1
+            if outcome.file is not None:
+                report.bytes_downloaded += outcome.file.size_bytes
+            yield self._record(outcome)
+
+    def _record(self, outcome: Outcome) -> AirbyteMessage:
+        call = outcome.call
+        data: dict[str, Any] = {"call_id": call.id, **call.fields()}
+        reference = None
+        if outcome.file is not None:
+            data.update(
+                file_name=outcome.file.file_name,
+                content_type=outcome.file.content_type,
+                size_bytes=outcome.file.size_bytes,
+                sha256=outcome.file.sha256,
+            )
+            reference = AirbyteRecordMessageFileReference(
+                staging_file_url=str(outcome.file.absolute_path),
+                source_file_relative_path=outcome.file.relative_path,
+                file_size_bytes=outcome.file.size_bytes,
+            )
+        else:
+            assert outcome.size is not None
+            data.update(
+                file_name=file_name_for(call.id, outcome.size.content_type),
+                content_type=outcome.size.content_type,
+                size_bytes=outcome.size.size_bytes,
+                sha256=None,
+            )
+        return AirbyteMessage(
+            type=Type.RECORD,
+            record=AirbyteRecordMessage(
+                stream=self.name,
+                data=data,
+                emitted_at=int(time.time() * 1000),
+                file_reference=reference,
+            ),
+        )
+
+    # Talking to the storage host -----------------------------------------------------
+    def _probe(self, call: Call, url: str) -> Outcome:
+        size = self._sizes.get(call.id) or self.downloader.probe(url)
+        if not import_rules.within_size_limit(size.size_bytes, self.context.config):
+            return Outcome(
+                call, skip_reason=import_rules.OVER_SIZE_LIMIT, skip_size=size.size_bytes
+            )
+        return Outcome(call, size=size)
+
+    def _size_only(self, call: Call, url: str) -> Outcome:
+        return self._probe(call, url)
+
+    def _download(self, call: Call, url: str) -> Outcome:
+        return Outcome(call, file=self.downloader.download(url, call.id))
+
+    def _with_fresh_url(self, call: Call, fetch: Callable[[Call, str], Outcome]) -> Outcome:
+        """Recording URLs are pre-signed and expire (10 minutes to an hour): on a refusal,
+        ask Aircall for the call again, which signs a fresh URL, and try once more."""
+        url = self._urls.get(call.id, call.recording_url)
+        for attempt in (1, 2):
+            try:
+                if url is None:
+                    raise RecordingUnavailable("Aircall lists no recording URL any more")
+                return fetch(call, url)
+            except RecordingTooLarge as error:
+                return Outcome(
+                    call, skip_reason=import_rules.OVER_SIZE_LIMIT, skip_size=error.size_bytes
+                )
+            except RecordingExpired as error:
+                if attempt == 2:
+                    return self._unavailable(call, str(error))
+                fresh = self.context.client.call(call.id)
+                url = fresh.recording_url if fresh is not None else None
+                if url is not None:
+                    self._urls[call.id] = url
+            except RecordingUnavailable as error:
+                return self._unavailable(call, str(error))
+        return self._unavailable(call, "no fresh URL")
+
+    def _unavailable(self, call: Call, why: str) -> Outcome:
+        ended = call.ended_at if call.ended_at is not None else call.started_at
+        still_watched = self.context.sync_time < ended + self.context.config.lookback_seconds
+        self.logger.warning(
+            f"Recording of call {call.id} could not be fetched ({why}); "
+            + ("it is tried again on the next sync." if still_watched else "giving up on it.")
+        )
+        if still_watched:
+            return Outcome(call, retry_later=True)
+        return Outcome(call, skip_reason=import_rules.UNAVAILABLE)
+
+    def finish(self, plan: SyncPlan) -> None:
+        report = self.context.report
+        for call, reason in plan.skipped:
+            email = call.agent.email.strip() if call.agent and call.agent.email else None
+            report.skip(call.id, reason, email=email, size=self._skip_sizes.get(call.id))
+        assert self._progress is not None
+        report.waiting = len(self._progress.state().pending)
+        report.left_behind = plan.left_behind
+        for line in report.lines():
+            self.logger.info(line)

@@ -1,0 +1,79 @@
+"""What the streams of one sync share: the clock, the client, the listing, the report.
+
+The sync time T is read once, so that `calls` and `recordings` see the same window
+and the same listing:
+
+    T - import_window_days                      lowest bound any stream needs      T
+    |-------------------------------------------|...............................|
+    never emitted before this                   listing pages newest first, down to here
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from source_aircall_salescaling.aircall.client import AircallClient
+from source_aircall_salescaling.aircall.windows import TimeWindow
+from source_aircall_salescaling.config import ConnectorConfig
+from source_aircall_salescaling.sync.cursor import CallCursor
+from source_aircall_salescaling.sync.listing import CallListing
+from source_aircall_salescaling.sync.report import ImportReport
+
+LISTED_STREAMS = ("calls", "recordings")
+
+
+@dataclass
+class SyncRequest:
+    """What `read` was asked: which streams, in which mode, from which state."""
+
+    incremental: dict[str, bool] = field(default_factory=dict)
+    states: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    include_files: bool = False
+
+    def cursor(self, stream: str) -> CallCursor:
+        if not self.incremental.get(stream, False):
+            return CallCursor()  # full refresh: every sync is a first sync
+        return CallCursor.from_state(self.states.get(stream), stream)
+
+
+class SyncContext:
+    def __init__(
+        self,
+        config: ConnectorConfig,
+        logger: logging.Logger,
+        request: SyncRequest,
+        staging_directory: Path,
+        now: int | None = None,
+    ) -> None:
+        self.config = config
+        self.logger = logger
+        self.request = request
+        self.staging_directory = staging_directory
+        self.sync_time = int(time.time()) if now is None else now
+        self.window_start = self.sync_time - config.import_window_seconds
+        self.report = ImportReport()
+        self._client: AircallClient | None = None
+        self._listing: CallListing | None = None
+
+    @property
+    def client(self) -> AircallClient:
+        if self._client is None:
+            self._client = AircallClient(self.config, self.logger)
+        return self._client
+
+    def listing(self) -> CallListing:
+        """Down to the lowest bound that any selected listed stream needs."""
+        if self._listing is None:
+            bounds = [
+                self.request.cursor(stream).lower_bound(self.window_start)
+                for stream in LISTED_STREAMS
+                if stream in self.request.incremental
+            ] or [self.window_start]
+            window = TimeWindow(min(bounds), self.sync_time)
+            self._listing = CallListing(self.client, window)
+        return self._listing

@@ -1,0 +1,247 @@
+"""Which calls a sync emits, and the small state that makes a sequence of syncs exact.
+
+Aircall calls have no `updated_at`: a call appears at `started_at` while it rings, is
+`done` some seconds after it ends, and gets its recording minutes later. A cursor on
+`started_at` alone would lose every call that was still in progress at a sync. So the
+state of `calls` and `recordings` is
+
+    {"cursor": "2026-11-23T10:15:00Z",         every call that started at or before this
+                                               moment has been handled (emitted, skipped
+                                               for good, or watched below)
+     "pending": {"2100000123": 1763892000},    calls seen but not ready yet -> started_at
+     "boundary": [2100000130]}                 ids handled whose started_at == cursor
+
+A sync at time T lists, newest first, the calls in
+
+    (lower_bound ................ cursor ............................... T]
+     oldest pending started_at - 1       new calls: started_at > cursor
+
+and handles a listed call only if it is new or pending. `lower_bound` reaches back to
+the oldest pending call (less one second: Aircall was seen moving `started_at` by +1 s
+when a call settles), never past the import window. `boundary` keeps a call that sat
+exactly on the cursor from coming back as "new" after such a move.
+
+First sync (no cursor): the newest `first_sync_max_calls` ready calls are emitted; older
+ready calls stay behind for good; calls not ready yet that started within the watch
+horizon become pending, so they still arrive once they are ready.
+
+Calls are emitted oldest first, in batches that end between two `started_at` values,
+so the state after each batch is a safe restart point (see `SyncProgress`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from source_aircall_salescaling.aircall.models import Call, iso_utc
+from source_aircall_salescaling.config import ConfigError
+
+# A call still "in progress" this long after it started is stuck in Aircall; watching it
+# would mean re-listing that many hours on every sync, so it is dropped (and logged).
+STALE_IN_PROGRESS_SECONDS = 6 * 3600
+STARTED_AT_DRIFT_SECONDS = 1
+
+
+class Readiness(Enum):
+    READY = "ready"  # emit now
+    WAIT = "wait"  # not ready yet, may become ready: keep watching
+    SKIP = "skip"  # never imported (the reason says why)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    readiness: Readiness
+    reason: str | None = None
+
+    @staticmethod
+    def ready() -> Verdict:
+        return Verdict(Readiness.READY)
+
+    @staticmethod
+    def wait(reason: str) -> Verdict:
+        return Verdict(Readiness.WAIT, reason)
+
+    @staticmethod
+    def skip(reason: str) -> Verdict:
+        return Verdict(Readiness.SKIP, reason)
+
+
+@dataclass(frozen=True)
+class CallCursor:
+    """The state of the `calls` and `recordings` streams (see the module docstring)."""
+
+    cursor: int | None = None
+    pending: Mapping[int, int] = field(default_factory=dict)
+    boundary: frozenset[int] = frozenset()
+
+    def lower_bound(self, window_start: int) -> int:
+        """Listing starts after this moment (exclusive, like Aircall's `from`)."""
+        if self.cursor is None:
+            return window_start
+        oldest = min(self.pending.values(), default=self.cursor) - STARTED_AT_DRIFT_SECONDS
+        return max(window_start, min(self.cursor, oldest))
+
+    def to_state(self) -> dict[str, Any]:
+        if self.cursor is None:
+            return {}
+        return {
+            "cursor": iso_utc(self.cursor),
+            "pending": {str(call_id): started for call_id, started in sorted(self.pending.items())},
+            "boundary": sorted(self.boundary),
+        }
+
+    @staticmethod
+    def from_state(state: Mapping[str, Any] | None, stream: str) -> CallCursor:
+        """Read a state; one this connector did not write fails naming the stream."""
+        if not state:
+            return CallCursor()
+        try:
+            raw_cursor = state["cursor"]
+            moment = datetime.strptime(raw_cursor, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            pending = {
+                int(key): int(value) for key, value in dict(state.get("pending", {})).items()
+            }
+            boundary = frozenset(int(value) for value in state.get("boundary", []))
+        except (KeyError, TypeError, ValueError) as error:
+            raise ConfigError(
+                f"The saved state of stream '{stream}' cannot be read ({error!r}); reset the "
+                "stream in Airbyte to start it again."
+            ) from None
+        return CallCursor(int(moment.timestamp()), pending, boundary)
+
+
+@dataclass
+class SyncPlan:
+    """What one stream does in one sync: emit these, watch those, skip the rest."""
+
+    old: CallCursor
+    sync_time: int
+    emit: list[Call]  # oldest first
+    watch: dict[int, int]  # pending after this sync: call id -> started_at
+    skipped: list[tuple[Call, str]]
+    left_behind: int = 0  # first sync: ready calls older than the cap
+    listed: int = 0
+
+
+def plan_sync(
+    calls_newest_first: Iterable[Call],
+    old: CallCursor,
+    sync_time: int,
+    window_start: int,
+    first_sync_cap: int,
+    judge: Callable[[Call], Verdict],
+    confirm: Callable[[Call], Verdict],
+    watch_horizon: int,
+    on_drop: Callable[[int, str], None],
+) -> SyncPlan:
+    """Decide what a sync emits. `judge` is cheap; `confirm` (a size probe, say) runs
+    only on the first sync, where the cap counts calls that are really importable."""
+    first_sync = old.cursor is None
+    lower = old.lower_bound(window_start)
+    plan = SyncPlan(old=old, sync_time=sync_time, emit=[], watch={}, skipped=[])
+    seen: set[int] = set()
+    for call in calls_newest_first:
+        if call.started_at <= lower:
+            break
+        capped = first_sync and len(plan.emit) >= first_sync_cap
+        if capped and call.started_at < sync_time - watch_horizon:
+            break  # nothing older can still become ready: stop paging
+        plan.listed += 1
+        seen.add(call.id)
+        if call.started_at <= window_start:
+            if call.id in old.pending:
+                on_drop(call.id, "left the import window before it was ready")
+            continue
+        if not first_sync:
+            assert old.cursor is not None
+            is_new = call.started_at > old.cursor and call.id not in old.boundary
+            if not is_new and call.id not in old.pending:
+                continue  # handled by an earlier sync
+        verdict = judge(call)
+        if verdict.readiness is Readiness.READY and first_sync:
+            if len(plan.emit) >= first_sync_cap:
+                plan.left_behind += 1
+                continue
+            verdict = confirm(call)
+        if verdict.readiness is Readiness.READY:
+            plan.emit.append(call)
+        elif verdict.readiness is Readiness.WAIT:
+            if call.started_at < sync_time - STALE_IN_PROGRESS_SECONDS and call.ended_at is None:
+                on_drop(call.id, "still in progress in Aircall after 6 hours")
+            else:
+                plan.watch[call.id] = call.started_at
+        else:
+            plan.skipped.append((call, verdict.reason or "not importable"))
+    for call_id, started in old.pending.items():
+        if call_id in seen or call_id in plan.watch:
+            continue
+        if started <= window_start:
+            on_drop(call_id, "left the import window before it was ready")
+        else:
+            on_drop(call_id, "no longer listed by Aircall")
+    plan.emit.reverse()  # oldest first: each batch is then a restart point
+    return plan
+
+
+def batches(calls: list[Call], size: int) -> Iterator[list[Call]]:
+    """Cut `calls` (oldest first) into batches of about `size` that never split a second."""
+    batch: list[Call] = []
+    for call in calls:
+        if len(batch) >= size and call.started_at != batch[-1].started_at:
+            yield batch
+            batch = []
+        batch.append(call)
+    if batch:
+        yield batch
+
+
+@dataclass
+class SyncProgress:
+    """The state to save after each batch, and at the end of the sync."""
+
+    plan: SyncPlan
+    handled: list[Call] = field(default_factory=list)
+    emitted_ids: set[int] = field(default_factory=set)
+    deferred: dict[int, int] = field(default_factory=dict)
+    finished: bool = False
+
+    def emitted(self, call: Call) -> None:
+        self.handled.append(call)
+        self.emitted_ids.add(call.id)
+
+    def skipped(self, call: Call) -> None:
+        self.handled.append(call)
+
+    def defer(self, call: Call) -> None:
+        """Not importable now, but it may be on a later sync (watched like a pending call)."""
+        self.handled.append(call)
+        self.deferred[call.id] = call.started_at
+
+    def state(self) -> CallCursor:
+        old = self.plan.old
+        if self.finished:
+            end = self.plan.sync_time
+            watch = {**self.plan.watch, **self.deferred}
+            at_end = {call.id for call in self.handled if call.started_at == end}
+            return CallCursor(end, watch, frozenset(at_end))
+        if not self.handled:
+            return old
+        last = self.handled[-1].started_at
+        cursor = last if old.cursor is None else max(old.cursor, last)
+        pending = {
+            call_id: started
+            for call_id, started in old.pending.items()
+            if call_id not in self.emitted_ids
+        }
+        pending.update(
+            (call_id, started) for call_id, started in self.plan.watch.items() if started <= cursor
+        )
+        pending.update(self.deferred)
+        boundary = {call.id for call in self.handled if call.started_at == cursor}
+        if cursor == old.cursor:
+            boundary |= old.boundary
+        return CallCursor(cursor, pending, frozenset(boundary))

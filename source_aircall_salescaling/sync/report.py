@@ -1,0 +1,79 @@
+"""Why calls were not imported: one block a Salescaling admin can act on.
+
+Logged at the end of each sync of `recordings`, as readable lines and as one
+machine-readable line (`IMPORT_REPORT {json}`) that `make demo` summarises.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from source_aircall_salescaling.import_rules import (
+    NOT_SALESCALING_USER,
+    OVER_SIZE_LIMIT,
+    UNAVAILABLE,
+)
+
+REPORT_PREFIX = "IMPORT_REPORT "
+_SHOWN = 20  # ids listed per reason; the count is always complete
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    bytes_downloaded: int = 0
+    waiting: int = 0
+    left_behind: int = 0
+    skipped: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    agent_emails: set[str] = field(default_factory=set)
+    sizes: dict[int, int] = field(default_factory=dict)
+
+    def skip(
+        self, call_id: int, reason: str, email: str | None = None, size: int | None = None
+    ) -> None:
+        self.skipped[reason].append(call_id)
+        if reason == NOT_SALESCALING_USER:
+            self.agent_emails.add(email or "(no agent)")
+        if size is not None:
+            self.sizes[call_id] = size
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "imported": self.imported,
+            "bytes_downloaded": self.bytes_downloaded,
+            "waiting_for_recording_or_end": self.waiting,
+            "left_behind_by_first_sync_cap": self.left_behind,
+            "skipped": {reason: len(ids) for reason, ids in sorted(self.skipped.items())},
+            "skipped_call_ids": {
+                reason: ids[:_SHOWN] for reason, ids in sorted(self.skipped.items())
+            },
+            "agent_emails_not_salescaling_users": sorted(self.agent_emails),
+            "oversize_recordings": {str(k): v for k, v in sorted(self.sizes.items())},
+        }
+
+    def lines(self) -> list[str]:
+        total_skipped = sum(len(ids) for ids in self.skipped.values())
+        out = [f"Recordings import report: imported {self.imported}, skipped {total_skipped}."]
+        for reason, ids in sorted(self.skipped.items()):
+            shown = ", ".join(str(i) for i in ids[:_SHOWN]) + (" ..." if len(ids) > _SHOWN else "")
+            line = f"  skipped, {reason}: {len(ids)} (calls {shown})"
+            if reason == NOT_SALESCALING_USER:
+                line += f"; agent emails seen: {', '.join(sorted(self.agent_emails))}"
+            if reason == OVER_SIZE_LIMIT:
+                line += "; sizes: " + ", ".join(
+                    f"{i}={self.sizes[i] / 1_048_576:.1f} MiB"
+                    for i in ids[:_SHOWN]
+                    if i in self.sizes
+                )
+            if reason == UNAVAILABLE:
+                line += "; Aircall did not serve the file, it is retried while within the lookback"
+            out.append(line)
+        if self.waiting:
+            out.append(f"  waiting (call in progress or recording not ready yet): {self.waiting}")
+        if self.left_behind:
+            out.append(f"  older calls left behind by the first-sync cap: {self.left_behind}")
+        out.append(REPORT_PREFIX + json.dumps(self.as_dict(), sort_keys=True))
+        return out
