@@ -1,0 +1,37 @@
+# Every target sets itself up on a fresh machine: a .venv with the pinned dependencies.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEV := $(VENV)/.dev-installed
+
+.PHONY: demo test lint unit integration e2e bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(DEV): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $(DEV)
+
+demo: $(DEV)
+	$(PY) scripts/demo.py
+
+lint: $(DEV)
+	$(VENV)/bin/ruff check source_aircall_salescaling aircall_sandbox unit_tests tests scripts
+	$(VENV)/bin/mypy --strict source_aircall_salescaling aircall_sandbox
+
+test: lint
+	$(PY) -m pytest -q -p no:cacheprovider
+
+unit: $(DEV)
+	$(PY) -m pytest -q unit_tests
+
+e2e: $(DEV)
+	bash scripts/e2e_pyairbyte.sh
+
+bench: $(DEV)
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) .venv-pyairbyte .demo .bench build *.egg-info

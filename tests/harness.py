@@ -1,0 +1,200 @@
+"""Run the connector as a process (the way Airbyte does) and read what it printed.
+
+Used by the integration tests, `make demo` and `make bench`: one place that knows the
+command line, the environment and the Airbyte protocol messages on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT_PREFIX = "IMPORT_REPORT "
+
+
+def connector_command() -> list[str]:
+    return [sys.executable, str(ROOT / "main.py")]
+
+
+def catalog(
+    streams: Mapping[str, str] | Sequence[str] = ("users", "calls", "recordings"),
+    include_files: bool = True,
+) -> dict[str, Any]:
+    """A configured catalog; `streams` maps a name to "incremental" or "full_refresh"."""
+    modes = streams if isinstance(streams, Mapping) else {name: "incremental" for name in streams}
+    cursor = {"users": "created_at", "calls": "started_at", "recordings": "started_at"}
+    keys = {"users": "id", "calls": "id", "recordings": "call_id"}
+    configured = []
+    for name, mode in modes.items():
+        entry: dict[str, Any] = {
+            "stream": {
+                "name": name,
+                "json_schema": {},
+                "supported_sync_modes": ["full_refresh", "incremental"],
+                "source_defined_cursor": True,
+                "default_cursor_field": [cursor[name]],
+                "source_defined_primary_key": [[keys[name]]],
+            },
+            "sync_mode": mode,
+            "destination_sync_mode": "append",
+            "cursor_field": [cursor[name]],
+            "primary_key": [[keys[name]]],
+        }
+        if name == "recordings":
+            entry["stream"]["is_file_based"] = True
+            entry["include_files"] = include_files
+        configured.append(entry)
+    return {"streams": configured}
+
+
+@dataclass
+class ConnectorRun:
+    returncode: int
+    messages: list[dict[str, Any]]
+    stdout_noise: list[str]
+    stderr: str
+    seconds: float
+    killed: bool = False
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m.get("type") == kind]
+
+    def records(self, stream: str) -> list[dict[str, Any]]:
+        return [m["record"]["data"] for m in self.record_messages(stream)]
+
+    def record_messages(self, stream: str) -> list[dict[str, Any]]:
+        return [m for m in self.of_type("RECORD") if m["record"]["stream"] == stream]
+
+    def ids(self, stream: str) -> list[int]:
+        key = "call_id" if stream == "recordings" else "id"
+        return [record[key] for record in self.records(stream)]
+
+    def states(self) -> list[dict[str, Any]]:
+        """The last STATE message of each stream: what Airbyte passes to the next sync."""
+        last: dict[str, dict[str, Any]] = {}
+        for message in self.of_type("STATE"):
+            state = message["state"]
+            last[state["stream"]["stream_descriptor"]["name"]] = state
+        return list(last.values())
+
+    def logs(self, level: str | None = None) -> list[str]:
+        return [
+            m["log"]["message"]
+            for m in self.of_type("LOG")
+            if level is None or m["log"]["level"] == level
+        ]
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
+
+    def import_report(self) -> dict[str, Any] | None:
+        for line in self.logs():
+            if line.startswith(REPORT_PREFIX):
+                report: dict[str, Any] = json.loads(line[len(REPORT_PREFIX) :])
+                return report
+        return None
+
+    def connection_status(self) -> dict[str, Any]:
+        return self.of_type("CONNECTION_STATUS")[-1]["connectionStatus"]
+
+
+@dataclass
+class Connector:
+    """The connector as a process, with the environment a sync gets from Airbyte."""
+
+    api_url: str
+    workdir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def staging(self) -> Path:
+        path = self.workdir / "staging"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AIRBYTE_")}
+        env.update(
+            AIRCALL_API_URL=self.api_url,
+            AIRBYTE_STAGING_DIRECTORY=str(self.staging),
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def _write(self, name: str, content: Any) -> str:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        path = self.workdir / name
+        path.write_text(json.dumps(content))
+        return str(path)
+
+    def run(
+        self,
+        verb: str,
+        config: Mapping[str, Any] | None = None,
+        catalog: Mapping[str, Any] | None = None,
+        state: list[dict[str, Any]] | None = None,
+        timeout: float = 600,
+        kill_after_records: int | None = None,
+    ) -> ConnectorRun:
+        """Run one verb; with `kill_after_records`, SIGKILL it after that many RECORDs."""
+        command = [*connector_command(), verb]
+        if config is not None:
+            command += ["--config", self._write("config.json", config)]
+        if catalog is not None:
+            command += ["--catalog", self._write("catalog.json", catalog)]
+        if state is not None:
+            command += ["--state", self._write("state.json", state)]
+        started = time.monotonic()
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=self.env(),
+            cwd=self.workdir,
+            text=True,
+        )
+        messages: list[dict[str, Any]] = []
+        noise: list[str] = []
+        records = 0
+        killed = False
+        assert process.stdout is not None
+        try:
+            for line in process.stdout:
+                try:
+                    message = json.loads(line)
+                except json.JSONDecodeError:
+                    noise.append(line)
+                    continue
+                messages.append(message)
+                if message.get("type") == "RECORD":
+                    records += 1
+                    if kill_after_records is not None and records >= kill_after_records:
+                        process.send_signal(signal.SIGKILL)
+                        killed = True
+                        break
+                if time.monotonic() - started > timeout:
+                    process.kill()
+                    raise TimeoutError(f"connector {verb} ran past {timeout} s")
+            stderr = process.stderr.read() if process.stderr else ""
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        return ConnectorRun(
+            returncode=process.returncode,
+            messages=messages,
+            stdout_noise=noise,
+            stderr=stderr,
+            seconds=time.monotonic() - started,
+            killed=killed,
+        )
