@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aircall_sandbox.testing import Sandbox  # noqa: E402
+
 from tests.harness import Connector, ConnectorRun, catalog  # noqa: E402
 
 WORKDIR = ROOT / ".demo"
@@ -28,21 +29,28 @@ def describe_read(title: str, run: ConnectorRun, staging: Path) -> list[str]:
     files = [m["record"].get("file_reference") for m in run.record_messages("recordings")]
     written = [f for f in files if f]
     size = sum(f["file_size_bytes"] for f in written)
-    lines.append(f"  recordings written: {len(written)} files, {size / 1_048_576:.1f} MiB in {staging / 'recordings'}")
+    lines.append(
+        f"  recordings written: {len(written)} files, {size / 1_048_576:.1f} MiB in {staging / 'recordings'}"
+    )
     report: dict[str, Any] | None = run.import_report()
     if report:
         lines.append(f"  imported {report['imported']}; skipped, by reason:")
         for reason, count in report["skipped"].items():
-            lines.append(f"    {reason:<40} {count:>4}  e.g. calls {report['skipped_call_ids'][reason][:5]}")
+            lines.append(
+                f"    {reason:<40} {count:>4}  e.g. calls {report['skipped_call_ids'][reason][:5]}"
+            )
         if report["agent_emails_not_salescaling_users"]:
             emails = ", ".join(report["agent_emails_not_salescaling_users"][:6])
             lines.append(f"    agent emails that are not Salescaling users: {emails}")
         if report["oversize_recordings"]:
             sizes = ", ".join(
-                f"{call_id} ({size / 1_048_576:.0f} MiB)" for call_id, size in report["oversize_recordings"].items()
+                f"{call_id} ({size / 1_048_576:.0f} MiB)"
+                for call_id, size in report["oversize_recordings"].items()
             )
             lines.append(f"    recordings over the limit: {sizes}")
-        lines.append(f"  still waiting (in progress, or recording not ready): {report['waiting_for_recording_or_end']}")
+        lines.append(
+            f"  still waiting (in progress, or recording not ready): {report['waiting_for_recording_or_end']}"
+        )
     for error in run.errors():
         lines.append(f"  ERROR: {error.get('message')}")
     return lines
@@ -71,7 +79,9 @@ def main() -> int:
         print(f"sandbox: {len(added)} new calls, {len(finished)} in-progress calls finished")
 
         second = connector.run("read", config, everything, state=first.states())
-        summary += describe_read("second read (from the first read's state)", second, connector.staging)
+        summary += describe_read(
+            "second read (from the first read's state)", second, connector.staging
+        )
 
     print()
     print("\n".join(summary))

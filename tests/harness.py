@@ -64,6 +64,8 @@ class ConnectorRun:
     stderr: str
     seconds: float
     killed: bool = False
+    cpu_seconds: float = 0.0
+    peak_rss_kib: int = 0
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m.get("type") == kind]
@@ -155,10 +157,12 @@ class Connector:
         if state is not None:
             command += ["--state", self._write("state.json", state)]
         started = time.monotonic()
+        stderr_file = self.workdir / f"{verb}.stderr"
+        stderr_sink = open(stderr_file, "w")  # noqa: SIM115 - a file, not a pipe: a full pipe blocks
         process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=stderr_sink,
             env=self.env(),
             cwd=self.workdir,
             text=True,
@@ -185,11 +189,15 @@ class Connector:
                 if time.monotonic() - started > timeout:
                     process.kill()
                     raise TimeoutError(f"connector {verb} ran past {timeout} s")
-            stderr = process.stderr.read() if process.stderr else ""
-            process.wait(timeout=30)
+            # wait4 rather than wait: it also gives this child's own CPU time and peak RSS.
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
         finally:
-            if process.poll() is None:
+            if process.returncode is None:
                 process.kill()
+                process.wait()
+            stderr_sink.close()
+        stderr = stderr_file.read_text()
         return ConnectorRun(
             returncode=process.returncode,
             messages=messages,
@@ -197,4 +205,6 @@ class Connector:
             stderr=stderr,
             seconds=time.monotonic() - started,
             killed=killed,
+            cpu_seconds=usage.ru_utime + usage.ru_stime,
+            peak_rss_kib=usage.ru_maxrss,
         )

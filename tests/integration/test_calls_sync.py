@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aircall_sandbox.testing import Sandbox
+
 from tests.harness import Connector, catalog
 from tests.integration.expected import done_calls, newest
 
@@ -13,7 +14,9 @@ def calls_requests(sandbox: Sandbox) -> list[dict[str, object]]:
     return [r for r in sandbox.requests_log(host="api") if str(r["path"]).startswith("/v1/calls")]
 
 
-def test_users_stream_emits_every_user_flagged_by_email(sandbox: Sandbox, connector: Connector) -> None:
+def test_users_stream_emits_every_user_flagged_by_email(
+    sandbox: Sandbox, connector: Connector
+) -> None:
     run = connector.run("read", sandbox.config(), catalog(["users"]))
     users = {u["id"]: u for u in sandbox.users()}
     records = run.records("users")
@@ -24,7 +27,9 @@ def test_users_stream_emits_every_user_flagged_by_email(sandbox: Sandbox, connec
         assert record["salescaling_user"] is expected
 
 
-def test_users_incremental_sync_emits_only_new_users(sandbox: Sandbox, connector: Connector) -> None:
+def test_users_incremental_sync_emits_only_new_users(
+    sandbox: Sandbox, connector: Connector
+) -> None:
     first = connector.run("read", sandbox.config(), catalog(["users"]))
     second = connector.run("read", sandbox.config(), catalog(["users"]), state=first.states())
     assert first.records("users")
@@ -96,8 +101,12 @@ def test_a_call_in_progress_at_two_syncs_arrives_once_it_is_done(
     assert third.ids("calls") == [ringing]
 
 
-def test_no_call_from_before_the_import_window_is_emitted(sandbox: Sandbox, connector: Connector) -> None:
-    run = connector.run("read", sandbox.config(import_window_days=3, first_sync_max_calls=10_000), CALLS)
+def test_no_call_from_before_the_import_window_is_emitted(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    run = connector.run(
+        "read", sandbox.config(import_window_days=3, first_sync_max_calls=10_000), CALLS
+    )
     expected = newest(done_calls(sandbox.calls(), days=3), 10_000)
     assert sorted(run.ids("calls")) == sorted(expected)
 
@@ -134,7 +143,9 @@ def test_12000_calls_in_ten_days_all_arrive_without_hitting_the_10k_cap(
 
 def test_estimates_and_a_summary_line_are_emitted(sandbox: Sandbox, connector: Connector) -> None:
     run = connector.run("read", sandbox.config(), CALLS)
-    estimates = [m["trace"]["estimate"] for m in run.of_type("TRACE") if m["trace"]["type"] == "ESTIMATE"]
+    estimates = [
+        m["trace"]["estimate"] for m in run.of_type("TRACE") if m["trace"]["type"] == "ESTIMATE"
+    ]
     assert estimates and estimates[0]["name"] == "calls"
     assert estimates[0]["row_estimate"] == len(run.ids("calls"))
     assert any(line.startswith("Stream calls summary") for line in run.logs("INFO"))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from aircall_sandbox.recordings import recording_sha256
 from aircall_sandbox.testing import Sandbox
+
+from aircall_sandbox.recordings import recording_sha256
 from tests.harness import Connector, catalog
 from tests.integration.expected import MIB, done_calls, eligible_calls, newest
 
@@ -17,7 +18,9 @@ SIZES_ONLY = catalog(["recordings"], include_files=False)
 def salescaling_call(sandbox: Sandbox, size: int, **flags: object) -> int:
     """A done call of a Salescaling agent, with a recording of exactly `size` bytes."""
     user_id = next(u["id"] for u in sandbox.users() if u["salescaling"])
-    call = sandbox.add_calls(1, status="done", recording=False, user_id=user_id, started_ago_seconds=900)[0]
+    call = sandbox.add_calls(
+        1, status="done", recording=False, user_id=user_id, started_ago_seconds=900
+    )[0]
     sandbox.attach_recording(call["id"], size=size, **flags)
     return int(call["id"])
 
@@ -56,7 +59,9 @@ def test_the_size_limit_holds_without_content_length_and_leaves_no_file(
     assert not list((connector.staging / "recordings").glob(".*part"))
 
 
-def test_files_on_disk_match_the_record_size_and_sha256(sandbox: Sandbox, connector: Connector) -> None:
+def test_files_on_disk_match_the_record_size_and_sha256(
+    sandbox: Sandbox, connector: Connector
+) -> None:
     run = connector.run("read", sandbox.config(first_sync_max_calls=15), WITH_FILES)
     messages = run.record_messages("recordings")
     assert len(messages) == 15
@@ -68,7 +73,9 @@ def test_files_on_disk_match_the_record_size_and_sha256(sandbox: Sandbox, connec
         content = path.read_bytes()
         assert len(content) == record["size_bytes"] == reference["file_size_bytes"]
         assert hashlib.sha256(content).hexdigest() == record["sha256"]
-        assert record["sha256"] == recording_sha256(record["call_id"], record["size_bytes"], sandbox.seed)
+        assert record["sha256"] == recording_sha256(
+            record["call_id"], record["size_bytes"], sandbox.seed
+        )
 
 
 def test_an_expired_recording_url_is_refreshed_and_still_imported(
@@ -91,7 +98,9 @@ def test_the_storage_host_never_receives_the_authorization_header(
     assert all(r["authorization"] for r in sandbox.requests_log(host="api"))
 
 
-def test_without_files_only_the_first_byte_is_requested(sandbox: Sandbox, connector: Connector) -> None:
+def test_without_files_only_the_first_byte_is_requested(
+    sandbox: Sandbox, connector: Connector
+) -> None:
     run = connector.run("read", sandbox.config(first_sync_max_calls=10), SIZES_ONLY)
     storage = sandbox.requests_log(host="storage")
     assert len(run.ids("recordings")) == 10
@@ -100,7 +109,9 @@ def test_without_files_only_the_first_byte_is_requested(sandbox: Sandbox, connec
     assert all(r["sha256"] is None and r["size_bytes"] > 0 for r in run.records("recordings"))
 
 
-def test_three_syncs_in_a_row_never_repeat_a_call_id(sandbox: Sandbox, connector: Connector) -> None:
+def test_three_syncs_in_a_row_never_repeat_a_call_id(
+    sandbox: Sandbox, connector: Connector
+) -> None:
     config = sandbox.config(first_sync_max_calls=30)
     first = connector.run("read", config, WITH_FILES)
     sandbox.add_calls(4, status="done", recording=True, started_ago_seconds=200)
@@ -119,7 +130,9 @@ def test_a_recording_that_appears_after_the_call_ended_is_imported_on_the_next_s
     sandbox: Sandbox, connector: Connector
 ) -> None:
     user_id = next(u["id"] for u in sandbox.users() if u["salescaling"])
-    late = sandbox.add_calls(1, status="done", recording=False, user_id=user_id, started_ago_seconds=400)[0]["id"]
+    late = sandbox.add_calls(
+        1, status="done", recording=False, user_id=user_id, started_ago_seconds=400
+    )[0]["id"]
     config = sandbox.config(first_sync_max_calls=5)
     first = connector.run("read", config, SIZES_ONLY)
     sandbox.attach_recording(late, size=300_000)
@@ -137,10 +150,14 @@ def test_the_import_report_counts_each_reason_a_call_was_not_imported(
     assert report is not None
     wanted = {e.strip().lower() for e in config["salescaling_user_emails"]}
     done = done_calls(sandbox.calls())
-    of_users = [c for c in done if ((c.get("user") or {}).get("email") or "").strip().lower() in wanted]
+    of_users = [
+        c for c in done if ((c.get("user") or {}).get("email") or "").strip().lower() in wanted
+    ]
     oversize = [c for c in of_users if c.get("recording") and c["recording_size"] > 200 * MIB]
     assert report["skipped"]["agent email not a Salescaling user"] == len(done) - len(of_users)
     assert report["skipped"].get("recording over the size limit", 0) == len(oversize)
-    assert sorted(int(k) for k in report["oversize_recordings"]) == sorted(c["id"] for c in oversize)
+    assert sorted(int(k) for k in report["oversize_recordings"]) == sorted(
+        c["id"] for c in oversize
+    )
     assert report["imported"] == len(run.ids("recordings"))
     assert any(line.startswith("Recordings import report:") for line in run.logs("INFO"))

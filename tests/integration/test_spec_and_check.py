@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 from aircall_sandbox.testing import Sandbox
+
 from tests.harness import Connector
 
 CONTRACT_FIELDS = [
@@ -20,7 +21,9 @@ CONTRACT_FIELDS = [
 ]
 
 
-def test_spec_has_every_contract_field_with_title_order_and_description(connector: Connector) -> None:
+def test_spec_has_every_contract_field_with_title_order_and_description(
+    connector: Connector,
+) -> None:
     run = connector.run("spec")
     spec = run.of_type("SPEC")[0]["spec"]["connectionSpecification"]
     assert list(spec["properties"]) == CONTRACT_FIELDS
@@ -39,7 +42,9 @@ def test_spec_tells_where_the_keys_are_made(connector: Connector) -> None:
     assert "only once" in spec["properties"]["api_token"]["description"]
 
 
-def test_check_succeeds_with_the_sandbox_credentials(sandbox: Sandbox, connector: Connector) -> None:
+def test_check_succeeds_with_the_sandbox_credentials(
+    sandbox: Sandbox, connector: Connector
+) -> None:
     status = connector.run("check", sandbox.config()).connection_status()
     assert status["status"] == "SUCCEEDED"
 
@@ -69,7 +74,9 @@ def test_check_fails_when_no_email_belongs_to_an_aircall_user(
     sandbox: Sandbox, connector: Connector
 ) -> None:
     emails = ["nobody@example.org", "ghost@example.org"]
-    status = connector.run("check", sandbox.config(salescaling_user_emails=emails)).connection_status()
+    status = connector.run(
+        "check", sandbox.config(salescaling_user_emails=emails)
+    ).connection_status()
     assert status["status"] == "FAILED"
     for email in emails:
         assert email in status["message"]
@@ -79,7 +86,9 @@ def test_check_succeeds_with_a_warning_when_some_emails_match(
     sandbox: Sandbox, connector: Connector
 ) -> None:
     known = sandbox.config()["salescaling_user_emails"][0]
-    run = connector.run("check", sandbox.config(salescaling_user_emails=[known, "ghost@example.org"]))
+    run = connector.run(
+        "check", sandbox.config(salescaling_user_emails=[known, "ghost@example.org"])
+    )
     assert run.connection_status()["status"] == "SUCCEEDED"
     warnings = run.logs("WARN")
     assert any("ghost@example.org" in line for line in warnings)
@@ -102,7 +111,9 @@ def test_check_names_the_field_of_an_invalid_config(sandbox: Sandbox, connector:
     assert "import_window_days" in status["message"]
 
 
-def test_the_token_never_appears_in_the_output_of_check(sandbox: Sandbox, connector: Connector) -> None:
+def test_the_token_never_appears_in_the_output_of_check(
+    sandbox: Sandbox, connector: Connector
+) -> None:
     run = connector.run("check", sandbox.config(api_token="revoked-token-7f3a9"))
     everything = "".join(str(m) for m in run.messages) + run.stderr + "".join(run.stdout_noise)
     assert "revoked-token-7f3a9" not in everything
