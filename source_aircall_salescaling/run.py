@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from typing import Any
 
-from airbyte_cdk.entrypoint import launch
+from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
+from airbyte_cdk.models import ConnectorSpecification
+from airbyte_cdk.sources.utils.schema_helpers import split_config
 
+from source_aircall_salescaling.config import parse_config
 from source_aircall_salescaling.source import SourceAircallSalescaling
 
 
+class SalescalingEntrypoint(AirbyteEntrypoint):
+    @staticmethod
+    def validate_connection(source_spec: ConnectorSpecification, config: Mapping[str, Any]) -> None:
+        """The CDK's JSON-schema check says "500 is greater than the maximum of 180"
+        without naming the field; the connector's own validation (the same rules) names
+        it, so it runs first. The schema check then catches anything else."""
+        connector_config, _ = split_config(config)
+        parse_config(connector_config)
+        AirbyteEntrypoint.validate_connection(source_spec, config)
+
+
 def run() -> None:
-    launch(SourceAircallSalescaling(), sys.argv[1:])
+    entrypoint = SalescalingEntrypoint(SourceAircallSalescaling())
+    arguments = entrypoint.parse_args(sys.argv[1:])
+    with PRINT_BUFFER:
+        for message in entrypoint.run(arguments):
+            print(f"{message}\n", end="")

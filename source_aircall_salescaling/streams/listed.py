@@ -105,6 +105,7 @@ class ListedCallsStream(Stream):
             judge=self.judge,
             confirm=self.confirm,
             watch_horizon=STALE_IN_PROGRESS_SECONDS + context.config.lookback_seconds,
+            overlap=context.overlap,
             on_drop=self._on_drop,
         )
         self._plan = plan

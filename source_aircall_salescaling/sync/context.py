@@ -20,7 +20,7 @@ from typing import Any
 from source_aircall_salescaling.aircall.client import AircallClient
 from source_aircall_salescaling.aircall.windows import TimeWindow
 from source_aircall_salescaling.config import ConnectorConfig
-from source_aircall_salescaling.sync.cursor import CallCursor
+from source_aircall_salescaling.sync.cursor import CallCursor, relist_overlap
 from source_aircall_salescaling.sync.listing import CallListing
 from source_aircall_salescaling.sync.report import ImportReport
 
@@ -56,6 +56,7 @@ class SyncContext:
         self.staging_directory = staging_directory
         self.sync_time = int(time.time()) if now is None else now
         self.window_start = self.sync_time - config.import_window_seconds
+        self.overlap = relist_overlap(config.lookback_seconds)
         self.report = ImportReport()
         self._client: AircallClient | None = None
         self._listing: CallListing | None = None
@@ -70,7 +71,7 @@ class SyncContext:
         """Down to the lowest bound that any selected listed stream needs."""
         if self._listing is None:
             bounds = [
-                self.request.cursor(stream).lower_bound(self.window_start)
+                self.request.cursor(stream).lower_bound(self.window_start, self.overlap)
                 for stream in LISTED_STREAMS
                 if stream in self.request.incremental
             ] or [self.window_start]

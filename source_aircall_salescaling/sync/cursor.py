@@ -5,25 +5,28 @@ Aircall calls have no `updated_at`: a call appears at `started_at` while it ring
 `started_at` alone would lose every call that was still in progress at a sync. So the
 state of `calls` and `recordings` is
 
-    {"cursor": "2026-11-23T10:15:00Z",         every call that started at or before this
-                                               moment has been handled (emitted, skipped
-                                               for good, or watched below)
-     "pending": {"2100000123": 1763892000},    calls seen but not ready yet -> started_at
-     "boundary": [2100000130]}                 ids handled whose started_at == cursor
+    {"cursor": "2026-11-23T10:15:00Z",            the previous sync's time T
+     "pending": {"2100000123": 1763892000},       calls seen not ready yet -> started_at
+     "seen": {"2100000130": 1763891900, ...}}     calls handled (emitted, or skipped for
+                                                  good) that started in the overlap
 
 A sync at time T lists, newest first, the calls in
 
-    (lower_bound ................ cursor ............................... T]
-     oldest pending started_at - 1       new calls: started_at > cursor
+    (lower_bound ......... cursor - overlap ........ cursor ................... T]
+     oldest pending - 1s   |<------- overlap ------->| new calls
+                           re-listed: a call that shows up late in Aircall with an
+                           earlier started_at is still caught, and `seen` keeps the
+                           calls handled there from coming back
 
-and handles a listed call only if it is new or pending. `lower_bound` reaches back to
-the oldest pending call (less one second: Aircall was seen moving `started_at` by +1 s
-when a call settles), never past the import window. `boundary` keeps a call that sat
-exactly on the cursor from coming back as "new" after such a move.
+and handles a listed call if it is pending, or started after `cursor - overlap` and
+is not in `seen`. `lower_bound` reaches back to the oldest pending call (less one
+second: Aircall was seen moving `started_at` by +1 s when a call settles), never past
+the import window. The overlap is the lookback, kept between 15 minutes and 2 hours,
+so `seen` stays small (about 800 ids at 10,000 calls a day).
 
 First sync (no cursor): the newest `first_sync_max_calls` ready calls are emitted; older
-ready calls stay behind for good; calls not ready yet that started within the watch
-horizon become pending, so they still arrive once they are ready.
+ready calls stay behind for good (they go to `seen` while in the overlap); calls not
+ready yet become pending, so they still arrive once they are ready.
 
 Calls are emitted oldest first, in batches that end between two `started_at` values,
 so the state after each batch is a safe restart point (see `SyncProgress`).
@@ -44,6 +47,13 @@ from source_aircall_salescaling.config import ConfigError
 # would mean re-listing that many hours on every sync, so it is dropped (and logged).
 STALE_IN_PROGRESS_SECONDS = 6 * 3600
 STARTED_AT_DRIFT_SECONDS = 1
+MIN_OVERLAP_SECONDS = 15 * 60
+MAX_OVERLAP_SECONDS = 2 * 3600
+
+
+def relist_overlap(lookback_seconds: int) -> int:
+    """How far before the cursor each sync looks again for calls that appeared late."""
+    return min(max(lookback_seconds, MIN_OVERLAP_SECONDS), MAX_OVERLAP_SECONDS)
 
 
 class Readiness(Enum):
@@ -76,22 +86,28 @@ class CallCursor:
 
     cursor: int | None = None
     pending: Mapping[int, int] = field(default_factory=dict)
-    boundary: frozenset[int] = frozenset()
+    seen: Mapping[int, int] = field(default_factory=dict)
 
-    def lower_bound(self, window_start: int) -> int:
+    def lower_bound(self, window_start: int, overlap: int) -> int:
         """Listing starts after this moment (exclusive, like Aircall's `from`)."""
         if self.cursor is None:
             return window_start
         oldest = min(self.pending.values(), default=self.cursor) - STARTED_AT_DRIFT_SECONDS
-        return max(window_start, min(self.cursor, oldest))
+        return max(window_start, min(self.cursor - overlap, oldest))
+
+    def handles(self, call: Call, overlap: int) -> bool:
+        """Whether this sync decides about `call` (else an earlier sync already did)."""
+        if self.cursor is None or call.id in self.pending:
+            return True
+        return call.id not in self.seen and call.started_at > self.cursor - overlap
 
     def to_state(self) -> dict[str, Any]:
         if self.cursor is None:
             return {}
         return {
             "cursor": iso_utc(self.cursor),
-            "pending": {str(call_id): started for call_id, started in sorted(self.pending.items())},
-            "boundary": sorted(self.boundary),
+            "pending": {str(key): value for key, value in sorted(self.pending.items())},
+            "seen": {str(key): value for key, value in sorted(self.seen.items())},
         }
 
     @staticmethod
@@ -102,16 +118,14 @@ class CallCursor:
         try:
             raw_cursor = state["cursor"]
             moment = datetime.strptime(raw_cursor, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-            pending = {
-                int(key): int(value) for key, value in dict(state.get("pending", {})).items()
-            }
-            boundary = frozenset(int(value) for value in state.get("boundary", []))
+            pending = {int(k): int(v) for k, v in dict(state.get("pending", {})).items()}
+            seen = {int(k): int(v) for k, v in dict(state.get("seen", {})).items()}
         except (KeyError, TypeError, ValueError) as error:
             raise ConfigError(
                 f"The saved state of stream '{stream}' cannot be read ({error!r}); reset the "
                 "stream in Airbyte to start it again."
             ) from None
-        return CallCursor(int(moment.timestamp()), pending, boundary)
+        return CallCursor(int(moment.timestamp()), pending, seen)
 
 
 @dataclass
@@ -120,9 +134,11 @@ class SyncPlan:
 
     old: CallCursor
     sync_time: int
+    overlap: int
     emit: list[Call]  # oldest first
     watch: dict[int, int]  # pending after this sync: call id -> started_at
     skipped: list[tuple[Call, str]]
+    settled: dict[int, int] = field(default_factory=dict)  # decided for good: id -> started_at
     left_behind: int = 0  # first sync: ready calls older than the cap
     listed: int = 0
 
@@ -136,13 +152,14 @@ def plan_sync(
     judge: Callable[[Call], Verdict],
     confirm: Callable[[Call], Verdict],
     watch_horizon: int,
+    overlap: int,
     on_drop: Callable[[int, str], None],
 ) -> SyncPlan:
     """Decide what a sync emits. `judge` is cheap; `confirm` (a size probe, say) runs
     only on the first sync, where the cap counts calls that are really importable."""
     first_sync = old.cursor is None
-    lower = old.lower_bound(window_start)
-    plan = SyncPlan(old=old, sync_time=sync_time, emit=[], watch={}, skipped=[])
+    lower = old.lower_bound(window_start, overlap)
+    plan = SyncPlan(old=old, sync_time=sync_time, overlap=overlap, emit=[], watch={}, skipped=[])
     seen: set[int] = set()
     for call in calls_newest_first:
         if call.started_at <= lower:
@@ -156,22 +173,23 @@ def plan_sync(
             if call.id in old.pending:
                 on_drop(call.id, "left the import window before it was ready")
             continue
-        if not first_sync:
-            assert old.cursor is not None
-            is_new = call.started_at > old.cursor and call.id not in old.boundary
-            if not is_new and call.id not in old.pending:
-                continue  # handled by an earlier sync
+        if not old.handles(call, overlap):
+            continue  # decided by an earlier sync
         verdict = judge(call)
         if verdict.readiness is Readiness.READY and first_sync:
             if len(plan.emit) >= first_sync_cap:
                 plan.left_behind += 1
+                plan.settled[call.id] = call.started_at
                 continue
             verdict = confirm(call)
+        if verdict.readiness is not Readiness.WAIT:
+            plan.settled[call.id] = call.started_at
         if verdict.readiness is Readiness.READY:
             plan.emit.append(call)
         elif verdict.readiness is Readiness.WAIT:
             if call.started_at < sync_time - STALE_IN_PROGRESS_SECONDS and call.ended_at is None:
                 on_drop(call.id, "still in progress in Aircall after 6 hours")
+                plan.settled[call.id] = call.started_at
             else:
                 plan.watch[call.id] = call.started_at
         else:
@@ -206,8 +224,13 @@ class SyncProgress:
     plan: SyncPlan
     handled: list[Call] = field(default_factory=list)
     emitted_ids: set[int] = field(default_factory=set)
+    skipped_ids: set[int] = field(default_factory=set)
     deferred: dict[int, int] = field(default_factory=dict)
     finished: bool = False
+    to_emit: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.to_emit = {call.id for call in self.plan.emit}
 
     def emitted(self, call: Call) -> None:
         self.handled.append(call)
@@ -215,33 +238,39 @@ class SyncProgress:
 
     def skipped(self, call: Call) -> None:
         self.handled.append(call)
+        self.skipped_ids.add(call.id)
 
     def defer(self, call: Call) -> None:
         """Not importable now, but it may be on a later sync (watched like a pending call)."""
         self.handled.append(call)
         self.deferred[call.id] = call.started_at
 
+    def decided(self, call_id: int) -> bool:
+        return call_id in self.emitted_ids or call_id in self.skipped_ids
+
     def state(self) -> CallCursor:
-        old = self.plan.old
+        """Every call that started at or before the returned cursor is decided (in `seen`
+        while in the overlap) or pending; so a restart from here loses nothing and
+        emits nothing twice."""
+        plan, old = self.plan, self.plan.old
         if self.finished:
-            end = self.plan.sync_time
-            watch = {**self.plan.watch, **self.deferred}
-            at_end = {call.id for call in self.handled if call.started_at == end}
-            return CallCursor(end, watch, frozenset(at_end))
-        if not self.handled:
-            return old
-        last = self.handled[-1].started_at
-        cursor = last if old.cursor is None else max(old.cursor, last)
-        pending = {
-            call_id: started
-            for call_id, started in old.pending.items()
-            if call_id not in self.emitted_ids
-        }
-        pending.update(
-            (call_id, started) for call_id, started in self.plan.watch.items() if started <= cursor
+            cursor = plan.sync_time
+            pending = {**plan.watch, **self.deferred}
+        else:
+            if not self.handled:
+                return old
+            last = self.handled[-1].started_at
+            cursor = last if old.cursor is None else max(old.cursor, last)
+            pending = {k: v for k, v in old.pending.items() if k not in self.emitted_ids}
+            pending.update((k, v) for k, v in plan.watch.items() if v <= cursor)
+            pending.update(self.deferred)
+        since = cursor - plan.overlap
+        seen = {k: v for k, v in old.seen.items() if v > since}
+        seen.update(
+            (k, v)
+            for k, v in plan.settled.items()
+            if since < v <= cursor
+            and k not in pending
+            and (k not in self.to_emit or self.decided(k))
         )
-        pending.update(self.deferred)
-        boundary = {call.id for call in self.handled if call.started_at == cursor}
-        if cursor == old.cursor:
-            boundary |= old.boundary
-        return CallCursor(cursor, pending, frozenset(boundary))
+        return CallCursor(cursor, pending, seen)

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aircall_sandbox.testing import Sandbox
 
+from aircall_sandbox.testing import Sandbox
 from tests.harness import Connector
 
 

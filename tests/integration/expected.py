@@ -27,15 +27,24 @@ def done_calls(calls: Iterable[dict[str, Any]], days: int = 14) -> list[dict[str
     return [c for c in calls if c["status"] == "done" and in_window(c, days)]
 
 
+def agent_email(call: dict[str, Any], users: Iterable[dict[str, Any]]) -> str:
+    """The agent's email as the connector compares it (trimmed, lower case), or ""."""
+    by_id = {user["id"]: user for user in users}
+    user = by_id.get(call.get("user_id"))
+    return str((user or {}).get("email") or "").strip().lower()
+
+
 def eligible_calls(
-    calls: Iterable[dict[str, Any]], emails: Iterable[str], limit_mb: int = 200, days: int = 14
+    calls: Iterable[dict[str, Any]],
+    users: list[dict[str, Any]],
+    emails: Iterable[str],
+    limit_mb: int = 200,
+    days: int = 14,
 ) -> list[dict[str, Any]]:
     wanted = {e.strip().lower() for e in emails}
     chosen = []
     for call in done_calls(calls, days):
-        user = call.get("user") or {}
-        email = (user.get("email") or "").strip().lower()
-        if email not in wanted or not call.get("recording"):
+        if agent_email(call, users) not in wanted or not call["has_recording"]:
             continue
         if call["recording_size"] > limit_mb * MIB:
             continue

@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from aircall_sandbox.testing import Sandbox
-
 from aircall_sandbox.recordings import recording_sha256
+from aircall_sandbox.testing import Sandbox
 from tests.harness import Connector, catalog
-from tests.integration.expected import MIB, done_calls, eligible_calls, newest
+from tests.integration.expected import MIB, agent_email, done_calls, eligible_calls, newest
 
 WITH_FILES = catalog(["recordings"], include_files=True)
 SIZES_ONLY = catalog(["recordings"], include_files=False)
@@ -30,7 +29,9 @@ def test_first_sync_imports_exactly_the_newest_200_eligible_calls(
 ) -> None:
     config = sandbox.config()
     run = connector.run("read", config, SIZES_ONLY)
-    expected = newest(eligible_calls(sandbox.calls(), config["salescaling_user_emails"]), 200)
+    expected = newest(
+        eligible_calls(sandbox.calls(), sandbox.users(), config["salescaling_user_emails"]), 200
+    )
     assert run.returncode == 0
     assert sorted(run.ids("recordings")) == sorted(expected)
 
@@ -82,7 +83,7 @@ def test_an_expired_recording_url_is_refreshed_and_still_imported(
     sandbox: Sandbox, connector: Connector
 ) -> None:
     call_id = salescaling_call(sandbox, 200_000)
-    sandbox.set_faults(expire_all_urls=True)
+    sandbox.set_faults(stale_list_urls=True)
     run = connector.run("read", sandbox.config(first_sync_max_calls=1), WITH_FILES)
     assert run.ids("recordings") == [call_id]
     assert any(r["path"] == f"/v1/calls/{call_id}" for r in sandbox.requests_log(host="api"))
@@ -105,8 +106,8 @@ def test_without_files_only_the_first_byte_is_requested(
     storage = sandbox.requests_log(host="storage")
     assert len(run.ids("recordings")) == 10
     assert storage and all(r["range"] == "bytes=0-0" for r in storage)
-    assert all(r["record"]["file_reference"] is None for r in run.record_messages("recordings"))
-    assert all(r["sha256"] is None and r["size_bytes"] > 0 for r in run.records("recordings"))
+    assert all(r["record"].get("file_reference") is None for r in run.record_messages("recordings"))
+    assert all(r.get("sha256") is None and r["size_bytes"] > 0 for r in run.records("recordings"))
 
 
 def test_three_syncs_in_a_row_never_repeat_a_call_id(
@@ -150,10 +151,9 @@ def test_the_import_report_counts_each_reason_a_call_was_not_imported(
     assert report is not None
     wanted = {e.strip().lower() for e in config["salescaling_user_emails"]}
     done = done_calls(sandbox.calls())
-    of_users = [
-        c for c in done if ((c.get("user") or {}).get("email") or "").strip().lower() in wanted
-    ]
-    oversize = [c for c in of_users if c.get("recording") and c["recording_size"] > 200 * MIB]
+    users = sandbox.users()
+    of_users = [c for c in done if agent_email(c, users) in wanted]
+    oversize = [c for c in of_users if c["has_recording"] and c["recording_size"] > 200 * MIB]
     assert report["skipped"]["agent email not a Salescaling user"] == len(done) - len(of_users)
     assert report["skipped"].get("recording over the size limit", 0) == len(oversize)
     assert sorted(int(k) for k in report["oversize_recordings"]) == sorted(

@@ -6,7 +6,6 @@ import socket
 from pathlib import Path
 
 from aircall_sandbox.testing import Sandbox
-
 from tests.harness import Connector
 
 CONTRACT_FIELDS = [

@@ -1,0 +1,269 @@
+"""The ``/_sandbox`` control API: how tests look inside and steer the sandbox.
+
+It needs no credentials, is never rate limited, faulted or logged, and speaks
+JSON both ways. Each handler returns ``(status, payload)``; ``server.py``
+turns that into an HTTP answer.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .app import SandboxApp
+from .faults import FAULT_KEYS, FaultConfigError, parse_faults
+from .model import DAY, ModelError, generate_calls
+
+Result = tuple[int, Any]
+_Handler = Callable[[SandboxApp, re.Match[str], dict[str, str], dict[str, Any]], Result]
+
+ENDPOINTS: list[tuple[str, str, str]] = []
+"""(method, path pattern, summary) of every control endpoint, for ``GET /_sandbox``."""
+
+_ROUTES: list[tuple[str, re.Pattern[str], _Handler]] = []
+
+
+def _route(method: str, pattern: str, summary: str) -> Callable[[_Handler], _Handler]:
+    def register(func: _Handler) -> _Handler:
+        regex = re.compile("^/_sandbox" + re.sub(r"\{(\w+)\}", r"(?P<\1>\\d+)", pattern) + "$")
+        _ROUTES.append((method, regex, func))
+        ENDPOINTS.append((method, "/_sandbox" + pattern, summary))
+        return func
+
+    return register
+
+
+def handle(app: SandboxApp, method: str, path: str, query: dict[str, str], body: Any) -> Result:
+    """Dispatch one control request; unknown routes answer 404, bad input 400."""
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        return 400, {"error": "the request body must be a JSON object"}
+    path = path.rstrip("/") or path
+    for route_method, regex, func in _ROUTES:
+        match = regex.match(path)
+        if match and route_method == method:
+            try:
+                return func(app, match, query, body)
+            except ModelError as error:
+                return error.status, {"error": str(error)}
+            except FaultConfigError as error:
+                return 400, {"error": str(error)}
+            except (TypeError, ValueError) as error:
+                return 400, {"error": str(error)}
+    return 404, {"error": f"no control endpoint {method} {path}"}
+
+
+@_route("GET", "", "this list")
+def _index(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    return 200, {
+        "endpoints": [{"method": me, "path": p, "summary": s} for me, p, s in ENDPOINTS],
+        "fault_keys": list(FAULT_KEYS),
+    }
+
+
+@_route("GET", "/health", "liveness")
+def _health(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    return 200, {"ok": True, "now": app.world.now()}
+
+
+@_route("GET", "/state", "users, calls (?calls=false to omit), settings, faults, now")
+def _state(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    world = app.world
+    payload: dict[str, Any] = {
+        "now": world.now(),
+        "start_time": world.start_time,
+        "seed": world.seed,
+        "api_url": app.api_url,
+        "storage_url": app.storage_url,
+        "redirect_url": app.redirect_url,
+        "settings": app.settings(),
+        "faults": app.faults.config.to_dict(),
+        "users": [u.to_control() for u in world.sorted_users()],
+        "salescaling_emails": world.salescaling_emails(),
+    }
+    if q.get("calls", "true").lower() != "false":
+        payload["calls"] = [c.to_control() for c in world.all_calls()]
+    return 200, payload
+
+
+@_route("GET", "/users", "all users with the salescaling flag")
+def _users(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    return 200, {"users": [u.to_control() for u in app.world.sorted_users()]}
+
+
+@_route("POST", "/users", "add a user: {name, email, salescaling, ...}")
+def _add_user(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    extra = {k: v for k, v in b.items() if k not in ("name", "email", "salescaling")}
+    user = app.world.add_user(
+        str(b.get("name", "New User")),
+        str(b.get("email", "new.user@example.com")),
+        bool(b.get("salescaling", False)),
+        **extra,
+    )
+    return 201, {"user": user.to_control()}
+
+
+@_route("PATCH", "/users/{user_id}", "change a user's fields (no timestamp moves)")
+def _patch_user(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    user = app.world.update_user(int(m["user_id"]), b)
+    return 200, {"user": user.to_control()}
+
+
+@_route("GET", "/calls", "all calls in (started_at, id) order, full model")
+def _calls(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    return 200, {"calls": [c.to_control() for c in app.world.all_calls()]}
+
+
+@_route("GET", "/calls/{call_id}", "one call, full model")
+def _call(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    call = app.world.get_call(int(m["call_id"]))
+    if call is None:
+        return 404, {"error": "unknown call"}
+    return 200, {"call": call.to_control()}
+
+
+@_route(
+    "POST",
+    "/calls",
+    "add calls: {count, status: done|in_progress, recording, user_id, started_ago_seconds, "
+    "spread_seconds, recording_size, duration, direction, answered, raw_digits, flags...}",
+)
+def _add_calls(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    calls = app.world.add_calls(b)
+    return 201, {"calls": [c.to_control() for c in calls]}
+
+
+@_route(
+    "POST",
+    "/calls/bulk",
+    "add many generated done calls: {count, days | spread_seconds, end_ago_seconds, "
+    "max_recording_size (default 65536, null = realistic)}",
+)
+def _bulk(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    count = int(b.get("count", 1000))
+    if not 1 <= count <= 500_000:
+        raise ModelError("count must be between 1 and 500000")
+    world = app.world
+    now = world.now()
+    end = now - max(0, int(b.get("end_ago_seconds", 0)))
+    spread = b.get("spread_seconds")
+    span = int(spread) if spread is not None else int(float(b.get("days", 10)) * DAY)
+    if span < 0:
+        raise ModelError("spread must be >= 0")
+    max_size = b.get("max_recording_size", 65_536)
+    with world.lock:
+        app.bulk_batches += 1
+        rng = random.Random(f"aircall-sandbox-bulk:{world.seed}:{app.bulk_batches}")
+        calls = generate_calls(
+            world, rng, count, end - span, end, max_size=None if max_size is None else int(max_size)
+        )
+    return 201, {
+        "created": len(calls),
+        "first_id": calls[0].id,
+        "last_id": calls[-1].id,
+        "min_started_at": min(c.started_at for c in calls),
+        "max_started_at": max(c.started_at for c in calls),
+        "total_calls": len(world.calls),
+    }
+
+
+@_route("PATCH", "/calls/{call_id}", "rewrite fields of a call (duration, started_at, ...)")
+def _patch_call(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    call = app.world.update_call(int(m["call_id"]), b)
+    return 200, {"call": call.to_control()}
+
+
+@_route("POST", "/calls/{call_id}/finish", "end a call: {recording, recording_size, duration}")
+def _finish(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    call = app.world.finish_call(int(m["call_id"]), b)
+    return 200, {"call": call.to_control()}
+
+
+@_route(
+    "POST",
+    "/calls/{call_id}/recording",
+    "attach/replace a recording: {size, no_content_length, short_body, lying_length, "
+    "lying_actual_size, redirect, fail_next}",
+)
+def _attach(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    call = app.world.attach_recording(int(m["call_id"]), b)
+    return 200, {"call": call.to_control()}
+
+
+@_route("DELETE", "/calls/{call_id}/recording", "remove a call's recording")
+def _detach(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    call = app.world.remove_recording(int(m["call_id"]))
+    return 200, {"call": call.to_control()}
+
+
+@_route("GET", "/faults", "the current fault config")
+def _get_faults(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    return 200, {"faults": app.faults.config.to_dict()}
+
+
+@_route("POST", "/faults", "set faults (replaces the previous config); see fault_keys")
+def _set_faults(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    config = parse_faults(b)
+    app.faults.set(config)
+    if b.get("expire_all_urls"):
+        app.signer.revoke_all()
+    return 200, {"faults": config.to_dict()}
+
+
+@_route("DELETE", "/faults", "clear all faults")
+def _clear_faults(
+    app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]
+) -> Result:
+    app.faults.clear()
+    return 200, {"faults": app.faults.config.to_dict()}
+
+
+@_route("GET", "/requests", "request log (?host=api|storage|redirect)")
+def _requests(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    return 200, {"requests": app.log.entries(q.get("host") or None)}
+
+
+@_route("DELETE", "/requests", "clear the request log")
+def _clear_requests(
+    app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]
+) -> Result:
+    app.log.clear()
+    return 200, {"requests": []}
+
+
+@_route("POST", "/rate_limit", "{per_minute (0 = off), window_seconds (default 60)}")
+def _rate_limit(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    limit = int(b.get("per_minute", app.limiter.limit))
+    window = b.get("window_seconds")
+    if limit < 0 or (window is not None and float(window) <= 0):
+        raise ModelError("per_minute must be >= 0 and window_seconds > 0")
+    app.limiter.configure(limit, None if window is None else float(window))
+    return 200, {"settings": app.settings()}
+
+
+@_route("POST", "/url_ttl", "{seconds}: lifetime of recording URLs issued from now on")
+def _url_ttl(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    seconds = int(b["seconds"])
+    if seconds < 0:
+        raise ModelError("seconds must be >= 0")
+    app.signer.ttl = seconds
+    return 200, {"settings": app.settings()}
+
+
+@_route("POST", "/clock", "{offset_seconds}: shift the sandbox clock (URL expiry, retention)")
+def _clock(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    app.world.clock_offset = int(b.get("offset_seconds", 0))
+    return 200, {"now": app.world.now(), "settings": app.settings()}
+
+
+@_route("POST", "/expire_urls", "{ids: [...]} or {all: true}: revoke URLs issued so far")
+def _expire(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    if b.get("all") or b.get("ids") is None:
+        app.signer.revoke_all()
+        return 200, {"expired": "all"}
+    ids = [int(i) for i in b["ids"]]
+    count = app.world.expire_urls(ids, app.signer.next_serial())
+    return 200, {"expired": count}
