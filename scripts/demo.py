@@ -16,7 +16,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aircall_sandbox.testing import Sandbox  # noqa: E402
-
 from tests.harness import Connector, ConnectorRun, catalog  # noqa: E402
 
 WORKDIR = ROOT / ".demo"
@@ -74,7 +73,11 @@ def main() -> int:
         first = connector.run("read", config, everything)
         summary = describe_read("first read", first, connector.staging)
 
-        finished = sandbox.finish_in_progress_calls()
+        finished = [
+            sandbox.finish_call(call["id"], recording=True)
+            for call in sandbox.calls()
+            if call["status"] != "done"
+        ]
         added = sandbox.add_calls(5, status="done", recording=True, started_ago_seconds=600)
         print(f"sandbox: {len(added)} new calls, {len(finished)} in-progress calls finished")
 
