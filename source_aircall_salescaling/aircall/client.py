@@ -19,6 +19,7 @@ Aircall-specific lives here:
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from base64 import b64encode
@@ -146,7 +147,7 @@ def seconds_until_reset(reset: str | None, now: float | None = None) -> float:
         value = float(reset) if reset is not None else None
     except ValueError:
         value = None
-    if value is None:
+    if value is None or not math.isfinite(value):
         return RATE_LIMIT_FALLBACK_SECONDS
     if value > 1e11:  # seconds would be past the year 5000: these are milliseconds
         value /= 1000.0

@@ -264,7 +264,8 @@ class SyncProgress:
             pending = {k: v for k, v in old.pending.items() if k not in self.emitted_ids}
             pending.update((k, v) for k, v in plan.watch.items() if v <= cursor)
             pending.update(self.deferred)
-        since = cursor - plan.overlap
+        # One second more than the overlap: a call on its edge may still move by +1 s.
+        since = cursor - plan.overlap - STARTED_AT_DRIFT_SECONDS
         seen = {k: v for k, v in old.seen.items() if v > since}
         seen.update(
             (k, v)
