@@ -7,7 +7,9 @@ A call is imported (one `recordings` record, with its audio file) when
   4. the recording is at most `max_recording_size_mb` MiB (exactly the limit is kept).
 
 A done call with no recording yet is watched for `lookback_minutes` after it ended,
-because Aircall publishes recordings a few minutes after hang-up.
+because Aircall publishes recordings a few minutes after hang-up; unless recording is
+off on the Aircall number it was made on (`live_recording_activated`), then no file
+will ever come.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from source_aircall_salescaling.sync.cursor import Verdict
 
 NOT_SALESCALING_USER = "agent email not a Salescaling user"
 NO_RECORDING = "no recording"
+RECORDING_OFF = "no recording: recording is off on the Aircall number"
 OVER_SIZE_LIMIT = "recording over the size limit"
 UNAVAILABLE = "recording unavailable"
 IN_PROGRESS = "call in progress"
@@ -36,6 +39,8 @@ def eligible(call: Call, config: ConnectorConfig, now: int) -> Verdict:
     email = call.agent.normalized_email if call.agent else None
     if email is None or email not in config.salescaling_user_emails:
         return Verdict.skip(NOT_SALESCALING_USER)
+    if call.recording_url is None and call.recording_enabled is False:
+        return Verdict.skip(RECORDING_OFF)  # no file will come: no need to keep watching
     if call.recording_url is None:
         ended = call.ended_at if call.ended_at is not None else call.started_at + call.duration
         if now < ended + config.lookback_seconds:

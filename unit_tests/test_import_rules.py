@@ -13,6 +13,7 @@ from source_aircall_salescaling.import_rules import (
     NO_RECORDING,
     NOT_SALESCALING_USER,
     RECORDING_NOT_READY,
+    RECORDING_OFF,
     call_verdict,
     eligible,
     within_size_limit,
@@ -178,3 +179,20 @@ def test_recording_under_the_limit_is_kept() -> None:
 def test_default_limit_is_200_mebibytes() -> None:
     assert within_size_limit(200 * MIB, config())
     assert not within_size_limit(200 * MIB + 1, config())
+
+
+def test_call_on_a_number_with_recording_off_is_skipped_at_once_not_watched() -> None:
+    raw_call = call(recording=None)
+    off = Call(**{**raw_call.__dict__, "recording_enabled": False})
+
+    verdict = eligible(off, config(), now=ENDED + 60)
+
+    assert verdict.readiness is Readiness.SKIP
+    assert verdict.reason == RECORDING_OFF
+
+
+def test_call_on_a_number_with_recording_on_is_watched_until_the_lookback_ends() -> None:
+    raw_call = call(recording=None)
+    on = Call(**{**raw_call.__dict__, "recording_enabled": True})
+
+    assert eligible(on, config(), now=ENDED + 60).readiness is Readiness.WAIT

@@ -55,6 +55,7 @@ class Call:
     internal_number: str | None
     agent: Agent | None
     contact: Contact | None
+    recording_enabled: bool | None = None  # the number's `live_recording_activated`
 
     @property
     def is_done(self) -> bool:
@@ -153,6 +154,7 @@ def parse_call(raw: Any) -> Call:
             duration = 0 if ended_at is None else max(0, ended_at - started_at)
         duration = _int(duration, "duration")
         raw_digits = _optional_str(raw.get("raw_digits"))
+        number = _object(raw.get("number"), "number")
         return Call(
             id=identifier,
             direction=direction,
@@ -165,7 +167,8 @@ def parse_call(raw: Any) -> Call:
             has_voicemail=bool(raw.get("voicemail")),
             recording_url=_optional_str(raw.get("recording")),
             external_number=None if raw_digits in (None, "anonymous") else raw_digits,
-            internal_number=_internal_number(_object(raw.get("number"), "number")),
+            internal_number=_internal_number(number),
+            recording_enabled=_recording_enabled(number),
             agent=_agent(_object(raw.get("user"), "user")),
             contact=_contact(_object(raw.get("contact"), "contact")),
         )
@@ -175,6 +178,11 @@ def parse_call(raw: Any) -> Call:
 
 def _internal_number(number: Mapping[str, Any] | None) -> str | None:
     return None if number is None else _optional_str(number.get("digits"))
+
+
+def _recording_enabled(number: Mapping[str, Any] | None) -> bool | None:
+    flag = None if number is None else number.get("live_recording_activated")
+    return flag if isinstance(flag, bool) else None
 
 
 def _agent(user: Mapping[str, Any] | None) -> Agent | None:
