@@ -54,19 +54,20 @@ class SourceAircallSalescaling(AbstractSource):
     def check_connection(
         self, logger: logging.Logger, config: Mapping[str, Any]
     ) -> tuple[bool, Any]:
-        try:
-            settings = parse_config(config)
-        except ConfigError as error:
-            return False, error.message
+        """Every failure is raised as a ConfigError: the CDK then reports its message as
+        it is (a returned message would be shown through repr(), in quotes)."""
+        settings = parse_config(config)
         client = AircallClient(settings, logger, max_retries=CHECK_RETRIES)
         try:
             client.ping()
             users = list(client.users())
         except AirbyteTracedException as error:
-            return False, _check_failure(settings, error)
+            raise ConfigError(_check_failure(settings, error)) from None
         except requests.RequestException as error:
-            return False, _unreachable(settings, error)
-        return _email_match(settings, {normalize_email(u.email) for u in users if u.email}, logger)
+            raise ConfigError(_unreachable(settings, error)) from None
+        emails = {normalize_email(user.email) for user in users if user.email}
+        _email_match(settings, emails, logger)
+        return True, None
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
         settings = parse_config(config)
@@ -114,11 +115,11 @@ def _unreachable(settings: ConnectorConfig, error: Exception) -> str:
 
 def _email_match(
     settings: ConnectorConfig, aircall_emails: set[str], logger: logging.Logger
-) -> tuple[bool, Any]:
+) -> None:
     wanted = sorted(settings.salescaling_user_emails)
     missing = [email for email in wanted if email not in aircall_emails]
     if len(missing) == len(wanted):
-        return False, (
+        raise ConfigError(
             "None of the Salescaling user emails belongs to an Aircall user: "
             f"{', '.join(missing)}. Use the emails your agents have in Aircall (Users), "
             f"and check that the API key belongs to the right Aircall company. {KEYS_HELP}"
@@ -128,4 +129,3 @@ def _email_match(
             "These Salescaling user emails match no Aircall user, so their calls cannot be "
             f"imported: {', '.join(missing)}."
         )
-    return True, None

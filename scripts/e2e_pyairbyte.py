@@ -1,0 +1,228 @@
+"""PyAirbyte end to end: PyAirbyte runs the connector as a local executable against the
+sandbox, reads every stream into its default DuckDB cache, and SQL on the cache must
+return what the sandbox holds.
+
+Run by scripts/e2e_pyairbyte.sh (`make e2e`) with the PyAirbyte virtualenv's Python:
+
+    .venv-pyairbyte/bin/python scripts/e2e_pyairbyte.py --connector PATH
+
+PATH is the `source-aircall-salescaling` script of a virtualenv where the connector is
+installed (not editable) with its pinned dependencies. Expected counts are computed from
+the sandbox's own state (its control API), never copied from the connector's output.
+
+PyAirbyte (0.71.x) builds its configured catalog without `include_files`, so it cannot
+carry files: `recordings` is read without them, which the connector answers with each
+recording's size (from a one-byte ranged GET) and a null `sha256`. That is what is checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from aircall_sandbox.testing import Sandbox  # noqa: E402
+
+MIB = 1_048_576
+WINDOW_DAYS = 14
+SIZE_LIMIT_MB = 200
+FIRST_SYNC_CAP = 100_000  # far above the sandbox's calls: the counts below are exact
+
+
+class Checks:
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name: str, ok: bool, detail: str = "") -> None:
+        if ok:
+            self.passed += 1
+            print(f"  ok    {name}" + (f" ({detail})" if detail else ""))
+        else:
+            self.failed += 1
+            print(f"  FAIL  {name}" + (f": {detail}" if detail else ""))
+
+
+def expected_counts(sandbox: Sandbox, window_start: int) -> dict[str, int]:
+    """What a first sync at a moment whose window starts at `window_start` must emit."""
+    users = sandbox.users()
+    emails = {u["id"]: u["email_normalized"] for u in users}
+    wanted = {e.strip().lower() for e in sandbox.salescaling_emails()}
+    done = [c for c in sandbox.calls() if c["status"] == "done" and c["started_at"] > window_start]
+    imported = [
+        c
+        for c in done
+        if emails.get(c["user_id"]) in wanted
+        and c["has_recording"]
+        and c["recording_size"] is not None
+        and c["recording_size"] <= SIZE_LIMIT_MB * MIB
+    ]
+    return {
+        "users": len(users),
+        "salescaling_users": sum(1 for u in users if u["salescaling"]),
+        "calls": min(len(done), FIRST_SYNC_CAP),
+        "recordings": min(len(imported), FIRST_SYNC_CAP),
+    }
+
+
+def scalar(cache: Any, sql: str) -> Any:
+    rows = cache.run_sql_query(sql)
+    return next(iter(rows[0].values())) if rows else None
+
+
+def installed_package(connector: Path, workdir: Path) -> Path:
+    """Where the executable's Python imports the connector from (run outside the checkout)."""
+    interpreter = connector.read_text().splitlines()[0].removeprefix("#!").strip()
+    found = subprocess.run(
+        [interpreter, "-c", "import source_aircall_salescaling as m; print(m.__file__)"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(found.stdout.strip())
+
+
+def run(connector: Path, workdir: Path, checks: Checks) -> None:
+    package = installed_package(connector, workdir)
+    checks.check(
+        "the connector is installed, not run from the checkout",
+        "site-packages" in package.parts
+        and ROOT / "source_aircall_salescaling" not in package.parents,
+        str(package.parent),
+    )
+    os.environ["AIRBYTE_CACHE_ROOT"] = str(workdir / "cache")
+    os.environ["AIRBYTE_PROJECT_DIR"] = str(workdir)
+    os.environ["AIRBYTE_OFFLINE_MODE"] = "1"  # no registry look-up, no telemetry
+    os.environ["DO_NOT_TRACK"] = "1"
+    staging = workdir / "staging"
+    staging.mkdir()
+    os.environ["AIRBYTE_STAGING_DIRECTORY"] = str(staging)
+
+    import airbyte as ab  # after the environment: PyAirbyte reads it on import
+
+    with Sandbox(seed=7, users=8, calls=300, days=WINDOW_DAYS) as sandbox:
+        os.environ["AIRCALL_API_URL"] = sandbox.api_url
+        config = sandbox.config(
+            import_window_days=WINDOW_DAYS,
+            first_sync_max_calls=FIRST_SYNC_CAP,
+            max_recording_size_mb=SIZE_LIMIT_MB,
+            requests_per_minute=100,
+        )
+        source = ab.get_source(
+            "source-aircall-salescaling",
+            config=config,
+            local_executable=str(connector),
+        )
+        source.check()
+        checks.check("check succeeds through PyAirbyte", True)
+        streams = source.get_available_streams()
+        checks.check(
+            "discover lists users, calls, recordings",
+            sorted(streams) == ["calls", "recordings", "users"],
+            str(streams),
+        )
+        source.select_all_streams()
+        cache = ab.get_default_cache()
+        before = sandbox.now()
+        started = time.monotonic()
+        result = source.read(cache=cache)
+        after = sandbox.now()
+        print(f"  read took {time.monotonic() - started:.1f} s")
+
+        # The window of the sync starts between these two; with no call in between, the
+        # expected counts are exact (they almost always are: 300 calls over 14 days).
+        earliest = expected_counts(sandbox, before - WINDOW_DAYS * 86_400)
+        latest = expected_counts(sandbox, after - WINDOW_DAYS * 86_400)
+
+        def within(stream: str, value: int) -> bool:
+            return latest[stream] <= value <= earliest[stream]
+
+        table: Callable[[str], str] = cache.processor.get_sql_table_name
+        users = scalar(cache, f"SELECT COUNT(*) FROM {table('users')}")
+        checks.check("users: one row per sandbox user", users == earliest["users"], f"{users}")
+        flagged = scalar(cache, f"SELECT COUNT(*) FROM {table('users')} WHERE salescaling_user")
+        checks.check(
+            "users: the Salescaling users are flagged",
+            flagged == earliest["salescaling_users"],
+            f"{flagged}",
+        )
+        calls = scalar(cache, f"SELECT COUNT(*) FROM {table('calls')}")
+        distinct = scalar(cache, f"SELECT COUNT(DISTINCT id) FROM {table('calls')}")
+        checks.check(
+            "calls: every done call in the window, once",
+            within("calls", calls) and distinct == calls,
+            f"{calls} rows, sandbox {latest['calls']}..{earliest['calls']}",
+        )
+        not_done = scalar(
+            cache,
+            f"SELECT COUNT(*) FROM {table('calls')} "
+            "WHERE status NOT IN ('answered', 'missed', 'failed', 'voicemail')",
+        )
+        checks.check("calls: statuses follow the contract", not_done == 0, f"{not_done} others")
+        recordings = scalar(cache, f"SELECT COUNT(*) FROM {table('recordings')}")
+        checks.check(
+            "recordings: every importable call",
+            within("recordings", recordings),
+            f"{recordings} rows, sandbox {latest['recordings']}..{earliest['recordings']}",
+        )
+        rows = cache.run_sql_query(
+            f"SELECT call_id, size_bytes, sha256, file_name FROM {table('recordings')} "
+            "WHERE size_bytes IS NOT NULL ORDER BY call_id LIMIT 1"
+        )
+        sample = rows[0] if rows else None
+        served = sandbox.call(int(sample["call_id"]))["served_size"] if sample else None
+        checks.check(
+            "recordings: a row with the recording's size, as the storage host serves it",
+            sample is not None and sample["size_bytes"] == served,
+            f"{sample}",
+        )
+        hashed = scalar(
+            cache, f"SELECT COUNT(*) FROM {table('recordings')} WHERE sha256 IS NOT NULL"
+        )
+        files = [p for p in staging.rglob("*") if p.is_file()]
+        checks.check(
+            "recordings: read without files (PyAirbyte sets no include_files)",
+            hashed == 0 and files == [],
+            f"{hashed} hashed, {len(files)} files",
+        )
+        processed = {name: result[name].to_sql_table().name for name in streams}
+        checks.check("the read result names the cache's tables", len(processed) == 3)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--connector", required=True, type=Path)
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args()
+    connector = args.connector.resolve()
+    if not os.access(connector, os.X_OK):
+        print(f"e2e: {connector} is not an executable")
+        print("e2e: 0 passed, 1 failed")
+        return 1
+    workdir = Path(tempfile.mkdtemp(prefix="e2e-pyairbyte-"))
+    print(f"e2e: PyAirbyte reads {connector} into DuckDB under {workdir}")
+    checks = Checks()
+    try:
+        run(connector, workdir, checks)
+    except Exception as error:  # a step that raised is one failure, reported as such
+        checks.check("the run completes", False, f"{type(error).__name__}: {error}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"e2e: {checks.passed} passed, {checks.failed} failed")
+    return 0 if checks.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
