@@ -105,7 +105,7 @@ class RecordingsStream(ListedCallsStream):
 
     # Emission ----------------------------------------------------------------------
     def emit_batch(self, batch: list[Call], progress: SyncProgress) -> Iterable[StreamData]:
-        fetch = self._download if self.context.request.include_files else self._size_only
+        fetch = self._download if self.context.request.include_files else self._probe
         if len(batch) == 1:
             outcomes: Iterable[Outcome] = [self._with_fresh_url(batch[0], fetch)]
         else:
@@ -170,9 +170,6 @@ class RecordingsStream(ListedCallsStream):
                 call, skip_reason=import_rules.OVER_SIZE_LIMIT, skip_size=size.size_bytes
             )
         return Outcome(call, size=size)
-
-    def _size_only(self, call: Call, url: str) -> Outcome:
-        return self._probe(call, url)
 
     def _download(self, call: Call, url: str) -> Outcome:
         return Outcome(call, file=self.downloader.download(url, call.id))
