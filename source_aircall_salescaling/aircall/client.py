@@ -297,8 +297,11 @@ class AircallClient:
 
 
 def _meta(body: Any) -> Mapping[str, Any]:
+    """Without `meta` there is no telling whether more pages follow: never guess."""
     meta = body.get("meta") if isinstance(body, Mapping) else None
-    return meta if isinstance(meta, Mapping) else {}
+    if not isinstance(meta, Mapping):
+        raise PayloadError("Aircall's answer has no 'meta' object (paging information)")
+    return meta
 
 
 def _list(body: Any, key: str) -> list[Any]:

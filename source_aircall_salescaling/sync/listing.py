@@ -22,6 +22,7 @@ class CallListing:
         self._source: Iterator[Call] | None = None
         self._fetched: list[Call] = []
         self._exhausted = False
+        self._failure: BaseException | None = None
 
     def newest_first(self) -> Iterator[Call]:
         position = 0
@@ -30,11 +31,19 @@ class CallListing:
                 yield self._fetched[position]
                 position += 1
                 continue
+            if self._failure is not None:
+                # The listing broke for the first stream: the second must fail too, not
+                # take the calls fetched so far for the whole window.
+                raise self._failure
             if self._exhausted:
                 return
             if self._source is None:
                 self._source = self._client.calls_newest_first(self.window)
-            call = next(self._source, None)
+            try:
+                call = next(self._source, None)
+            except BaseException as error:
+                self._failure = error
+                raise
             if call is None:
                 self._exhausted = True
                 return
