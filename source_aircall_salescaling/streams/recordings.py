@@ -120,6 +120,7 @@ class RecordingsStream(ListedCallsStream):
                 progress.skipped(call)
                 continue
             if outcome.retry_later:
+                report.retrying.append(call.id)
                 progress.defer(call)
                 continue
             progress.emitted(call)
@@ -189,23 +190,27 @@ class RecordingsStream(ListedCallsStream):
                 )
             except RecordingExpired as error:
                 if attempt == 2:
-                    return self._unavailable(call, str(error))
+                    return self._unavailable(call, str(error), transient=False)
                 fresh = self.context.client.call(call.id)
                 url = fresh.recording_url if fresh is not None else None
                 if url is not None:
                     self._urls[call.id] = url
             except RecordingUnavailable as error:
-                return self._unavailable(call, str(error))
-        return self._unavailable(call, "no fresh URL")
+                return self._unavailable(call, str(error), transient=True)
+        return self._unavailable(call, "no fresh URL", transient=False)
 
-    def _unavailable(self, call: Call, why: str) -> Outcome:
+    def _unavailable(self, call: Call, why: str, transient: bool) -> Outcome:
+        """A transfer that failed (storage errors, bodies cut short) is tried again on
+        every sync while the call is in the import window: the file exists, it must not be
+        lost to an outage. A URL that Aircall no longer signs is given the lookback."""
         ended = call.ended_at if call.ended_at is not None else call.started_at
-        still_watched = self.context.sync_time < ended + self.context.config.lookback_seconds
+        in_lookback = self.context.sync_time < ended + self.context.config.lookback_seconds
+        retry = transient or in_lookback
         self.logger.warning(
             f"Recording of call {call.id} could not be fetched ({why}); "
-            + ("it is tried again on the next sync." if still_watched else "giving up on it.")
+            + ("it is tried again on the next sync." if retry else "giving up on it.")
         )
-        if still_watched:
+        if retry:
             return Outcome(call, retry_later=True)
         return Outcome(call, skip_reason=import_rules.UNAVAILABLE)
 

@@ -30,6 +30,7 @@ class ImportReport:
     skipped: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     agent_emails: set[str] = field(default_factory=set)
     sizes: dict[int, int] = field(default_factory=dict)
+    retrying: list[int] = field(default_factory=list)  # fetch failed: tried next sync
 
     def skip(
         self, call_id: int, reason: str, email: str | None = None, size: int | None = None
@@ -52,6 +53,7 @@ class ImportReport:
             },
             "agent_emails_not_salescaling_users": sorted(self.agent_emails),
             "oversize_recordings": {str(k): v for k, v in sorted(self.sizes.items())},
+            "unavailable_tried_again_next_sync": self.retrying[:_SHOWN],
         }
 
     def lines(self) -> list[str]:
@@ -71,6 +73,12 @@ class ImportReport:
             if reason == UNAVAILABLE:
                 line += "; Aircall did not serve the file, it is retried while within the lookback"
             out.append(line)
+        if self.retrying:
+            shown = ", ".join(str(i) for i in self.retrying[:_SHOWN])
+            out.append(
+                f"  recording unavailable now, tried again on the next sync: "
+                f"{len(self.retrying)} (calls {shown})"
+            )
         if self.waiting:
             out.append(f"  waiting (call in progress or recording not ready yet): {self.waiting}")
         if self.left_behind:
