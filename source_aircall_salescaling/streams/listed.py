@@ -49,6 +49,7 @@ class ListedCallsStream(Stream):
         self._batches: list[list[Call]] = []
         self._emitted = 0
         self._started = time.monotonic()
+        self._saved: dict[str, Any] | None = None
 
     @property
     def cursor_field(self) -> str:
@@ -60,9 +61,11 @@ class ListedCallsStream(Stream):
 
     @property
     def state(self) -> MutableMapping[str, Any]:
-        if self._progress is None:
+        """The state as of the last finished batch. The CDK reads this after every record,
+        but saves it only after a slice: computing it once per batch keeps a sync linear."""
+        if self._saved is None:
             return dict(self._incoming)
-        return self._progress.state().to_state()
+        return self._saved
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
@@ -131,10 +134,13 @@ class ListedCallsStream(Stream):
         if index == len(self._batches) - 1:
             self._progress.finished = True
             self.finish(self._plan)
+        saved = self._progress.state()
+        self._saved = saved.to_state()
+        if self._progress.finished:
             client = self.context.client
             self.logger.info(
                 f"Stream {self.name} summary: listed {self._plan.listed} calls, emitted "
-                f"{self._emitted} records, watching {len(self._progress.state().pending)} calls, "
+                f"{self._emitted} records, watching {len(saved.pending)} calls, "
                 f"{sum(client.requests.values())} Aircall requests so far this sync "
                 f"({dict(client.requests)}), {time.monotonic() - self._started:.1f} s."
             )
