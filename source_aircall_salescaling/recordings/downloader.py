@@ -23,12 +23,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import queue
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -184,15 +181,16 @@ class RecordingDownloader:
             self.folder.mkdir(parents=True, exist_ok=True)
             final = self.folder / name
             partial = self.folder / f".{name}.part"
+            digest = hashlib.sha256()
             written = 0
             try:
-                with open(partial, "wb") as out, _HashingWriter(out) as sink:
+                with open(partial, "wb") as out:
                     for chunk in response.iter_content(CHUNK_BYTES):
                         written += len(chunk)
                         if written > self._limit:
                             raise RecordingTooLarge(written, exact=False)
-                        sink.put(chunk)
-                digest = sink.digest
+                        digest.update(chunk)
+                        out.write(chunk)
                 if expected is not None and written != expected:
                     raise IncompleteBody(f"got {written} of {expected} bytes")
                 os.replace(partial, final)
@@ -211,46 +209,6 @@ class RecordingDownloader:
 
 class IncompleteBody(Exception):
     pass
-
-
-class _HashingWriter:
-    """Hashes and writes chunks on a second thread while the next chunk is received.
-
-    sha256 and file writes release the GIL, so the network read and the hashing overlap
-    (a single thread spends about as long hashing a file as receiving it). At most
-    `depth` chunks wait in the queue: memory stays bounded whatever the file's size.
-    """
-
-    def __init__(self, out: BinaryIO, depth: int = 4) -> None:
-        self._out = out
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
-        self.digest = hashlib.sha256()
-        self._thread = threading.Thread(target=self._drain, daemon=True)
-
-    def __enter__(self) -> _HashingWriter:
-        self._thread.start()
-        return self
-
-    def put(self, chunk: bytes) -> None:
-        if self._error is not None:
-            raise self._error
-        self._queue.put(chunk)
-
-    def _drain(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self.digest.update(chunk)
-                    self._out.write(chunk)
-                except BaseException as error:
-                    self._error = error
-
-    def __exit__(self, *exc: object) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        if self._error is not None and exc[0] is None:
-            raise self._error
 
 
 _QUERY = re.compile(r"\?[^\s'\"]*")
