@@ -109,6 +109,14 @@ class ConnectorRun:
         return self.of_type("CONNECTION_STATUS")[-1]["connectionStatus"]
 
 
+def _parse(line: str) -> dict[str, Any]:
+    try:
+        message = json.loads(line)
+    except json.JSONDecodeError:
+        return {}
+    return message if isinstance(message, dict) else {}
+
+
 @dataclass
 class Connector:
     """The connector as a process, with the environment a sync gets from Airbyte."""
@@ -185,6 +193,8 @@ class Connector:
                     if kill_after_records is not None and records >= kill_after_records:
                         process.send_signal(signal.SIGKILL)
                         killed = True
+                        # What the process wrote before it died still reaches Airbyte.
+                        messages.extend(_parse(rest) for rest in process.stdout if _parse(rest))
                         break
                 if time.monotonic() - started > timeout:
                     process.kill()
