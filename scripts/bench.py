@@ -31,6 +31,7 @@ alike. `--profile` also prints where the connector's time goes in the `calls` re
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import math
@@ -64,7 +65,17 @@ from source_aircall_salescaling.aircall.windows import (  # noqa: E402
 from tests import harness  # noqa: E402
 from tests.harness import Connector, ConnectorRun, catalog  # noqa: E402
 
-WORKDIR = ROOT / ".bench"
+# One folder per run (`make clean` removes them all), so that two runs never collide.
+WORKDIR = ROOT / ".bench" / f"run-{os.getpid()}"
+# Where recordings are written, by the connector and the baseline alike: a tmpfs when
+# there is one, so that the disk's write-back (other work on the machine, the files of
+# earlier runs) does not decide the download figures; else under WORKDIR.
+SHM = Path("/dev/shm")
+SCRATCH = (
+    SHM / f"aircall-bench-{os.getpid()}"
+    if SHM.is_dir() and os.access(SHM, os.W_OK)
+    else WORKDIR / "files"
+)
 MIB = 1_048_576
 PAGE = 50
 CALLS = 12_000
@@ -184,10 +195,17 @@ class Bench:
 
     # ------------------------------------------------------------------ helpers
     def connector(self, sandbox: Sandbox, name: str) -> Connector:
+        """A connector with its own workdir; its files go to the scratch folder."""
         self._runs += 1
         workdir = WORKDIR / f"{self._runs:03d}-{name}"
         workdir.mkdir(parents=True, exist_ok=True)  # the harness writes stderr there
-        return Connector(api_url=sandbox.api_url, workdir=workdir)
+        staging = SCRATCH / f"{self._runs:03d}-{name}"
+        staging.mkdir(parents=True, exist_ok=True)
+        return Connector(
+            api_url=sandbox.api_url,
+            workdir=workdir,
+            extra_env={"AIRBYTE_STAGING_DIRECTORY": str(staging)},
+        )
 
     def command(self) -> list[str]:
         return [sys.executable, str(self.package_root / "main.py")]
@@ -519,7 +537,7 @@ class Bench:
         if len(records) != 1 or len(gets) != 1:
             raise RuntimeError(f"expected one recording, got {len(records)} ({len(gets)} GETs)")
         seconds = records[0]["record"]["emitted_at"] / 1000 - float(gets[0]["t"])
-        shutil.rmtree(connector.staging, ignore_errors=True)
+        shutil.rmtree(connector.extra_env["AIRBYTE_STAGING_DIRECTORY"], ignore_errors=True)
         return seconds, int(peak_file.read_text())
 
     def measure_pool(self) -> list[Row]:
@@ -737,7 +755,7 @@ def plain_download(sandbox: Sandbox, call_id: int, sha256: bool) -> float:
     """Seconds for plain requests to stream the recording to disk (a fresh URL first);
     with `sha256`, hashing it on the way as the connector must (its `sha256` field)."""
     url = sandbox.api_get(f"/v1/calls/{call_id}").json()["call"]["recording"]
-    target = WORKDIR / "baseline.mp3"
+    target = SCRATCH / "baseline.mp3"
     digest = hashlib.sha256()
     started = time.monotonic()
     with requests.get(url, stream=True, timeout=60) as response, open(target, "wb") as out:
@@ -775,8 +793,7 @@ def main(argv: list[str] | None = None) -> int:
         help="run only these parts (calls includes requests per sync); default: all",
     )
     args = parser.parse_args(argv)
-    shutil.rmtree(WORKDIR, ignore_errors=True)
-    WORKDIR.mkdir(parents=True)
+    WORKDIR.mkdir(parents=True, exist_ok=True)
     bench = Bench(max(1, args.repeats), args.package_root.resolve(), args.profile)
     load = os.getloadavg()[0]
     started = time.monotonic()
@@ -787,16 +804,24 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     parts = set(args.only or ("calls", "recordings", "scale"))
-    timed("start-up", bench.measure_startup)
-    if "calls" in parts:
-        timed("calls read and requests per sync", bench.measure_calls)
-    if "recordings" in parts:
-        timed("recordings", bench.measure_recordings)
-    if "scale" in parts:
-        timed("scale model", bench.scale_model)
+    try:
+        timed("start-up", bench.measure_startup)
+        if "calls" in parts:
+            timed("calls read and requests per sync", bench.measure_calls)
+        if "recordings" in parts:
+            timed("recordings", bench.measure_recordings)
+        if "scale" in parts:
+            timed("scale model", bench.scale_model)
+    finally:
+        shutil.rmtree(SCRATCH, ignore_errors=True)  # RAM when it is a tmpfs
     bench.print()
-    print(f"bench took {time.monotonic() - started:.0f} s.")
+    print(
+        f"bench took {time.monotonic() - started:.0f} s; recordings were written under "
+        f"{SCRATCH.parent}, load average {os.getloadavg()[0]:.1f} at the end."
+    )
     shutil.rmtree(WORKDIR, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        WORKDIR.parent.rmdir()  # when no other run is using it
     return 0
 
 
