@@ -784,7 +784,11 @@ def timed(label: str, step: Callable[[], None]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="runs per timed measure")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile the calls read (pyinstrument if installed, else cProfile)",
+    )
     parser.add_argument("--package-root", type=Path, default=ROOT, help="where main.py is")
     parser.add_argument(
         "--only",

@@ -165,6 +165,7 @@ class Connector:
         if state is not None:
             command += ["--state", self._write("state.json", state)]
         started = time.monotonic()
+        self.workdir.mkdir(parents=True, exist_ok=True)
         stderr_file = self.workdir / f"{verb}.stderr"
         stderr_sink = open(stderr_file, "w")  # noqa: SIM115 - a file, not a pipe: a full pipe blocks
         process = subprocess.Popen(

@@ -42,6 +42,7 @@ from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from source_aircall_salescaling.aircall.client import request_timeout
 
 CHUNK_BYTES = 1_048_576
+RANGE_BODY_LIMIT = 1024  # more than the one byte asked for: a body this small is read
 BODY_ATTEMPTS = 3
 RECORDINGS_FOLDER = "recordings"
 _EXTENSIONS = {
@@ -139,6 +140,10 @@ class RecordingDownloader:
             content_type = response.headers.get("Content-Type", "audio/mpeg")
             match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
             if response.status_code == 206 and match:
+                # Read the one byte: a body read to its end puts the connection back in
+                # the pool; an unread one is closed, and the next request opens (and over
+                # HTTPS, handshakes) a new connection to the storage host.
+                response.raw.read(RANGE_BODY_LIMIT)
                 return RecordingSize(int(match.group(1)), content_type)
             length = response.headers.get("Content-Length")
             if response.status_code == 200 and length and length.isdigit():

@@ -34,6 +34,7 @@ so the state after each batch is a safe restart point (see `SyncProgress`).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -229,8 +230,17 @@ class SyncProgress:
     finished: bool = False
     to_emit: set[int] = field(default_factory=set)
 
+    _settled_times: list[int] = field(default_factory=list, init=False, repr=False)
+    _settled_ids: list[int] = field(default_factory=list, init=False, repr=False)
+
     def __post_init__(self) -> None:
         self.to_emit = {call.id for call in self.plan.emit}
+        # `state()` may run after every record (the CDK reads the state that often); it
+        # needs the settled calls of the overlap only, found by bisection, so that a
+        # sync of n calls costs n log n, not n squared.
+        by_time = sorted((started, call_id) for call_id, started in self.plan.settled.items())
+        self._settled_times = [started for started, _ in by_time]
+        self._settled_ids = [call_id for _, call_id in by_time]
 
     def emitted(self, call: Call) -> None:
         self.handled.append(call)
@@ -267,11 +277,11 @@ class SyncProgress:
         # One second more than the overlap: a call on its edge may still move by +1 s.
         since = cursor - plan.overlap - STARTED_AT_DRIFT_SECONDS
         seen = {k: v for k, v in old.seen.items() if v > since}
+        low = bisect_right(self._settled_times, since)
+        high = bisect_right(self._settled_times, cursor, lo=low)
         seen.update(
             (k, v)
-            for k, v in plan.settled.items()
-            if since < v <= cursor
-            and k not in pending
-            and (k not in self.to_emit or self.decided(k))
+            for k, v in zip(self._settled_ids[low:high], self._settled_times[low:high], strict=True)
+            if k not in pending and (k not in self.to_emit or self.decided(k))
         )
         return CallCursor(cursor, pending, seen)
