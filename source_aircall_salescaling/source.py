@@ -12,6 +12,7 @@ from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
+    FailureType,
     SyncMode,
 )
 from airbyte_cdk.sources import AbstractSource
@@ -96,11 +97,12 @@ def sync_request(
 
 
 def _check_failure(settings: ConnectorConfig, error: AirbyteTracedException) -> str:
+    """Rejected keys are the only config error the client raises (its 401/403 mapping);
+    exhausted retries mean the API could not be reached."""
     text = error.message or ""
-    if "rejected the API ID and API token" in text:
+    if error.failure_type == FailureType.config_error:
         return text
-    inner = getattr(error, "_exception", None)
-    if isinstance(inner, requests.RequestException) or "Exhausted" in text:
+    if "Exhausted" in text:
         return _unreachable(settings, error)
     return f"Aircall answered with an error: {text}"
 

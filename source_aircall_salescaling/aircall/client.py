@@ -27,7 +27,6 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 import requests
@@ -190,10 +189,6 @@ class AircallClient:
             request_timeout=request_timeout(),
         )
         self.requests: Counter[str] = Counter()
-
-    @property
-    def api_host(self) -> str:
-        return urlsplit(self._base).netloc
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET a JSON document from the API (paced, retried, errors mapped)."""
