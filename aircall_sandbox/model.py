@@ -392,10 +392,14 @@ class SandboxWorld:
         Each call not yet settled is rewritten from ``state_at`` (one source of truth
         with the oracles that read the same schedule); settled calls leave the list.
         """
-        if not self._unsettled:
+        if self.scenario is None:
             return
         at = self.now() if self.scenario_horizon is None else min(self.now(), self.scenario_horizon)
         if at == self._applied_at:
+            return
+        if self._applied_at is not None and at < self._applied_at:
+            self._rewind()
+        if not self._unsettled:
             return
         self._applied_at = at
         remaining: list[ScheduledCall] = []
@@ -407,6 +411,15 @@ class SandboxWorld:
             if scheduled.settled_at > at:
                 remaining.append(scheduled)
         self._unsettled = remaining
+
+    def _rewind(self) -> None:
+        """Time went back (a test moved the horizon): replay the schedule from scratch."""
+        assert self.scenario is not None
+        ids = {c.id for c in self.scenario.all_calls()}
+        for call_id in ids:
+            self.calls.pop(call_id, None)
+        self._order = [key for key in self._order if key[1] not in ids]
+        self._unsettled = sorted(self.scenario.all_calls(), key=lambda c: (c.visible_at, c.id))
 
     def _apply_scheduled(self, scheduled: ScheduledCall, at: int) -> None:
         state = scheduled.state_at(at)
