@@ -244,6 +244,8 @@ class DayVerdict:
     """A record that is not what Aircall served at that sync."""
     calls_stale_last: list[int] = field(default_factory=list)
     calls_delays: Counter[int] = field(default_factory=Counter)
+    calls_late: list[tuple[int, int, int]] = field(default_factory=list)
+    """(call id, sync it was due, delay in syncs) of records that arrived late."""
     recordings_expected: int = 0
     recordings_arrived: int = 0
     recordings_allowed_arrived: int = 0
@@ -285,6 +287,8 @@ def judge(expected: DayExpectation, emitted: Emitted) -> DayVerdict:
                 continue
             verdict.calls_arrived += 1
             verdict.calls_delays[fresh[0] - k] += 1
+            if fresh[0] > k:
+                verdict.calls_late.append((call_id, k, fresh[0] - k))
         if call_id in expected.calls_settled_checked and arrivals and arrivals[-1][1] != row[-1]:
             verdict.calls_stale_last.append(call_id)
 
