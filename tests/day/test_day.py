@@ -20,9 +20,9 @@ Day = tuple[DayOutcome, DayVerdict]
 
 # Today's connector fails these parts of the day; the markers go when the fixes land
 # (strict: a test that starts passing fails the run until its marker is removed).
-ROW_1 = "raising lookback_minutes mid-day re-emits the wider overlap (issue table row 1)"
-ROW_3 = "a calls record is frozen at the first sync that sees the call done (row 3)"
-ROW_11 = "a call in progress for more than 6 hours is dropped for good (row 11)"
+ROW_1 = "raising lookback_minutes mid-day re-emits the wider overlap (case 1, Reliability)"
+ROW_3 = "a calls record is frozen at the first sync that sees the call done (case 3, Reliability)"
+ROW_11 = "a call in progress for more than 6 hours is dropped for good (case 11, Reliability)"
 
 
 def test_every_sync_of_the_day_exits_cleanly(day: Day) -> None:
