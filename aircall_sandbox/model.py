@@ -384,7 +384,7 @@ class SandboxWorld:
             self.scenario = scenario
             self._unsettled = sorted(scenario.all_calls(), key=lambda c: (c.visible_at, c.id))
             self._applied_at = None
-            self.next_call_id = max(self.next_call_id, *(c.id for c in self._unsettled))
+            self.next_call_id = max([self.next_call_id, *(c.id for c in self._unsettled)])
 
     def _advance(self) -> None:
         """Apply the scenario up to the account time (must hold ``lock``).
