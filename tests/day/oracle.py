@@ -14,6 +14,11 @@ Two kinds of expectations:
   The watch has to have lasted through every sync in between, so a raised
   ``lookback_minutes`` does not oblige the connector to reach back for a call it had
   already stopped watching, and a lowered one frees it at once.
+No case needs a delay of a sync. The listing's half-open window (``from < started_at <=
+to``) and the +1 s move of ``started_at`` can put a call just outside the part of the
+window a sync lists, but the contract makes catching it the connector's job (its re-listed
+overlap), and the account is held at ``T[k]`` during sync k, so nothing shows up mid-sync.
+
 Anything else that arrives is unexpected: a `calls` record equal to the previous one
 emitted for the same call, a call left behind by the first sync's cap, a recording that
 is not eligible, a second record of a recording.

@@ -12,7 +12,9 @@ libfaketime 0.9.10 (Debian 12) with ``FAKETIME_DONT_FAKE_MONOTONIC=1`` makes Pyt
 ``time.sleep`` fail with EINVAL (it sleeps with an absolute CLOCK_MONOTONIC deadline that
 the library shifts); without it, the monotonic clock gets the same offset and still runs
 at real speed, so sleeps and the client's pacing keep real time. The offset mode
-(``FAKETIME="+<n>s"``) is used, with the monotonic clock faked.
+(``FAKETIME="+<n>s"``) is used, with the monotonic clock faked. One known limit of that
+mode: ``threading.Event.wait(timeout)`` never returns under it (pthread_cond_timedwait is
+shifted too); the day's syncs have never hit it.
 """
 
 from __future__ import annotations
