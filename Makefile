@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEV := $(VENV)/.dev-installed
 
-.PHONY: demo test lint unit integration e2e bench clean
+.PHONY: demo test lint unit integration e2e bench day clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,16 @@ e2e: $(DEV)
 
 bench: $(DEV)
 	$(PY) scripts/bench.py
+
+# The simulated day (tests/day): 96 syncs with the connector's clock moved by libfaketime,
+# which Debian's faketime package brings; installed here when missing (CI is a fresh machine).
+FAKETIME_LIB = $(firstword $(wildcard /usr/lib/*/faketime/libfaketime.so.1))
+day: $(DEV)
+	@if [ -z "$(FAKETIME_LIB)" ]; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq faketime; \
+	fi
+	AIRCALL_DAY=1 $(PY) -m pytest -q -p no:cacheprovider tests/day
 
 clean:
 	rm -rf $(VENV) .venv-pyairbyte .demo .bench build *.egg-info

@@ -15,6 +15,7 @@ from typing import Any
 from .app import SandboxApp
 from .faults import FAULT_KEYS, FaultConfigError, parse_faults
 from .model import DAY, ModelError, generate_calls
+from .scenario import scenario_from_json
 
 Result = tuple[int, Any]
 _Handler = Callable[[SandboxApp, re.Match[str], dict[str, str], dict[str, Any]], Result]
@@ -267,3 +268,31 @@ def _expire(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, A
     ids = [int(i) for i in b["ids"]]
     count = app.world.expire_urls(ids, app.signer.next_serial())
     return 200, {"expired": count}
+
+
+@_route("GET", "/account_shape", "user, number and contact ids a day scenario draws from")
+def _shape(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    world = app.world
+    numbers = list(world.numbers.values())
+    return 200, {
+        "user_ids": sorted(world.users),
+        "salescaling_user_ids": sorted(u.id for u in world.users.values() if u.salescaling),
+        "recording_number_ids": [n.id for n in numbers if n.live_recording_activated],
+        "silent_number_ids": [n.id for n in numbers if not n.live_recording_activated],
+        "contact_ids": sorted(world.contacts),
+        "next_call_id": world.next_call_id,
+    }
+
+
+@_route("POST", "/scenario", "schedule a day (see aircall_sandbox.scenario.scenario_to_json)")
+def _scenario(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    scenario = scenario_from_json(b)
+    app.world.load_scenario(scenario)
+    return 201, {"history": len(scenario.history), "calls": len(scenario.calls)}
+
+
+@_route("POST", "/horizon", "{at}: the account shows its scenario up to min(now, at); null: now")
+def _horizon(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    at = b.get("at")
+    app.world.scenario_horizon = None if at is None else int(at)
+    return 200, {"horizon": app.world.scenario_horizon, "now": app.world.now()}

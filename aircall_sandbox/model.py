@@ -20,7 +20,10 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .scenario import DayScenario, ScheduledCall
 
 DAY = 86_400
 RETENTION_SECONDS = 183 * DAY
@@ -276,6 +279,10 @@ class SandboxWorld:
         self._order: list[tuple[int, int]] = []
         self.next_call_id = FIRST_CALL_ID
         self.rng = random.Random(f"aircall-sandbox-control:{seed}")
+        self.scenario: DayScenario | None = None
+        self.scenario_horizon: int | None = None
+        self._unsettled: list[ScheduledCall] = []
+        self._applied_at: int | None = None
 
     # ----------------------------------------------------------------- clock
     def now(self) -> int:
@@ -306,6 +313,7 @@ class SandboxWorld:
     # ----------------------------------------------------------------- reads
     def get_call(self, call_id: int) -> SandboxCall | None:
         with self.lock:
+            self._advance()
             return self.calls.get(call_id)
 
     def query_calls(
@@ -324,6 +332,7 @@ class SandboxWorld:
         result for ``/v1/calls/search`` and costs a linear scan of the window.
         """
         with self.lock:
+            self._advance()
             cutoff = self.now() - RETENTION_SECONDS
             lo = bisect.bisect_left(self._order, (cutoff, -1))
             if from_ is not None:
@@ -360,7 +369,91 @@ class SandboxWorld:
 
     def all_calls(self) -> list[SandboxCall]:
         with self.lock:
+            self._advance()
             return [self.calls[k[1]] for k in self._order]
+
+    # -------------------------------------------------------------- scenario
+    def load_scenario(self, scenario: DayScenario) -> None:
+        """Schedule a day: its calls appear and change as the sandbox time passes.
+
+        Nothing is applied now: every read brings the account to
+        ``min(now, scenario_horizon)`` first, so a test can hold the account at a sync
+        time while the clock (URL expiry, retention) keeps running.
+        """
+        with self.lock:
+            self.scenario = scenario
+            self._unsettled = sorted(scenario.all_calls(), key=lambda c: (c.visible_at, c.id))
+            self._applied_at = None
+            self.next_call_id = max([self.next_call_id, *(c.id for c in self._unsettled)])
+
+    def _advance(self) -> None:
+        """Apply the scenario up to the account time (must hold ``lock``).
+
+        Each call not yet settled is rewritten from ``state_at`` (one source of truth
+        with the oracles that read the same schedule); settled calls leave the list.
+        """
+        if self.scenario is None:
+            return
+        at = self.now() if self.scenario_horizon is None else min(self.now(), self.scenario_horizon)
+        if at == self._applied_at:
+            return
+        if self._applied_at is not None and at < self._applied_at:
+            self._rewind()
+        if not self._unsettled:
+            return
+        self._applied_at = at
+        remaining: list[ScheduledCall] = []
+        for scheduled in self._unsettled:
+            if scheduled.visible_at > at:
+                remaining.append(scheduled)
+                continue
+            self._apply_scheduled(scheduled, at)
+            if scheduled.settled_at > at:
+                remaining.append(scheduled)
+        self._unsettled = remaining
+
+    def _rewind(self) -> None:
+        """Time went back (a test moved the horizon): replay the schedule from scratch."""
+        assert self.scenario is not None
+        ids = {c.id for c in self.scenario.all_calls()}
+        for call_id in ids:
+            self.calls.pop(call_id, None)
+        self._order = [key for key in self._order if key[1] not in ids]
+        self._unsettled = sorted(self.scenario.all_calls(), key=lambda c: (c.visible_at, c.id))
+
+    def _apply_scheduled(self, scheduled: ScheduledCall, at: int) -> None:
+        state = scheduled.state_at(at)
+        assert state is not None
+        call = self.calls.get(scheduled.id)
+        if call is None:
+            call = SandboxCall(
+                id=scheduled.id,
+                sid=_sid(scheduled.id),
+                direction=scheduled.direction,
+                status=state.status,
+                started_at=state.started_at,
+                answered_at=state.answered_at,
+                ended_at=state.ended_at,
+                duration=state.duration,
+                missed_call_reason=scheduled.missed_call_reason,
+                user_id=scheduled.user_id,
+                number_id=scheduled.number_id,
+                contact_id=scheduled.contact_id,
+                raw_digits=scheduled.raw_digits,
+                country_code_a2=_country_of(scheduled.raw_digits),
+            )
+            self._index_add([call])
+        elif call.started_at != state.started_at:
+            index = bisect.bisect_left(self._order, (call.started_at, call.id))
+            del self._order[index]
+            bisect.insort(self._order, (state.started_at, call.id))
+        call.status = state.status
+        call.started_at = state.started_at
+        call.answered_at = state.answered_at
+        call.ended_at = state.ended_at
+        call.duration = state.duration
+        call.cost = f"{state.duration * 0.002:.3f}"
+        call.recording_size = state.recording_size
 
     # ---------------------------------------------------------------- writes
     def add_user(

@@ -341,6 +341,18 @@ class Sandbox:
             raise SandboxError(f"call {call_id} has no voicemail")
         return voicemail_sha256(call_id, int(call["voicemail_size"]), self.seed)
 
+    def account_shape(self) -> dict[str, Any]:
+        """User, number and contact ids a day scenario draws from, and the next call id."""
+        return dict(self._control("GET", "/account_shape"))
+
+    def load_scenario(self, scenario: dict[str, Any]) -> None:
+        """Schedule a day (``aircall_sandbox.scenario.scenario_to_json``); applied lazily."""
+        self._control("POST", "/scenario", scenario)
+
+    def set_horizon(self, at: int | None) -> None:
+        """Hold the account's scenario at ``min(now, at)``; None: follow the clock."""
+        self._control("POST", "/horizon", {"at": at})
+
     def reset(self) -> None:
         """Back to neutral settings: no faults, no clock offset, empty log.
 
