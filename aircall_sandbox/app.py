@@ -74,6 +74,7 @@ class SandboxApp:
             "api_id": self.api_id,
             "rate_limit_per_window": self.limiter.limit,
             "rate_window_seconds": self.limiter.window,
+            "rate_bucket_burst": self.limiter.burst,
             "url_ttl_seconds": self.signer.ttl,
             "clock_offset_seconds": self.world.clock_offset,
             "storage_rejects_auth": self.storage_rejects_auth,
