@@ -19,6 +19,11 @@ a process the way Airbyte runs it (`tests/harness.py`), and prints one table:
   the connector must compute); peak RSS (VmHWM) with a 1 MiB against a 150 MiB
   recording; 20 small recordings with 100 ms of sandbox latency, the connector's
   download pool against the same connector with DOWNLOAD_WORKERS forced to 1.
+- pacing: a 12,000-call read against the sandbox's token bucket (burst 2) at 60, 120
+  and 600 requests a minute, `requests_per_minute` set to the same rate: requests per
+  second as the sandbox received them (the most in any 10 s span, and the mean), answers
+  429 (target 0), requests against the lower bound (target: at most 2 more), and the
+  read's time against the lower bound divided by the rate.
 - scale model: requests and duration of a 100,000-call, 14-day window at 120
   requests/min, from the package's own window splitting over a uniform account.
 
@@ -42,7 +47,7 @@ import statistics
 import subprocess
 import sys
 import time
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -86,6 +91,9 @@ LATENCY_MS = 100
 SCALE_CALLS = 100_000
 SCALE_DAYS = 14
 SCALE_RPM = 120
+PACING_RATES = (60, 120, 600)
+PACING_BURST = 2
+SPAN_SECONDS = 10.0
 
 # Targets (issue 7).
 CALLS_RATIO_MAX = 1.5
@@ -612,6 +620,73 @@ class Bench:
         last = max(float(r["record"]["emitted_at"]) for r in records) / 1000
         return last - min(float(e["t"]) for e in gets)
 
+    # ------------------------------------------------------------------ pacing
+    def measure_pacing(self, rates: tuple[int, ...] = PACING_RATES) -> None:
+        """One 12,000-call read per rate against a token bucket at that rate (burst 2),
+        the connector paced at the same rate: what the sandbox received, when."""
+        rows: list[Row] = []
+        for rate in rates:
+            with Sandbox(
+                seed=7,
+                calls=0,
+                rate_limit=rate,
+                rate_bucket_burst=PACING_BURST,
+                large_recordings=0,
+            ) as sandbox:
+                sandbox.add_bulk_calls(CALLS, days=10)
+                config = sandbox.config(requests_per_minute=rate, first_sync_max_calls=1_000_000)
+                connector = self.connector(sandbox, f"pacing-{rate}")
+                startup = self.spec(connector)
+                sandbox.clear_log()
+                result = self.run(connector, "read", config, catalog({"calls": "full_refresh"}))
+                log = sandbox.requests_log("api")
+                times = sorted(int(c["started_at"]) for c in sandbox.calls())
+            listing = [e for e in log if e["path"] == "/v1/calls"]
+            end = int(listing[0]["query"]["to"])
+            window = TimeWindow(end - config_window(config), end)
+            bound = count_requests(times, window) + max(
+                1, math.ceil(calls_in(times, window) / PAGE)
+            )
+            sent = sorted(float(e["t"]) for e in log)
+            refused = sum(1 for e in log if e["status"] == 429)
+            busiest = most_in_span(sent, SPAN_SECONDS) / SPAN_SECONDS
+            mean = (len(sent) - 1) / (sent[-1] - sent[0]) if len(sent) > 1 else 0.0
+            read_seconds = result.seconds - startup.wall
+            ideal = bound * 60 / rate
+            rows.append(
+                Row(
+                    f"{rate}/min: requests, answers 429",
+                    f"{len(log)} requests (bound {bound}), {refused} x 429",
+                    f"<= {bound} + {REQUESTS_SLACK}, 0 x 429",
+                    refused == 0 and len(log) <= bound + REQUESTS_SLACK,
+                )
+            )
+            rows.append(
+                Row(
+                    f"{rate}/min: requests/s as sent",
+                    f"max {busiest:.2f}/s in any {SPAN_SECONDS:.0f} s, mean {mean:.2f}/s "
+                    f"(the rate: {rate / 60:.2f}/s)",
+                    "",
+                    None,
+                )
+            )
+            rows.append(
+                Row(
+                    f"{rate}/min: read time past start-up vs bound / rate",
+                    f"{read_seconds:.1f} s vs {ideal:.1f} s: "
+                    f"{(read_seconds / ideal - 1) * 100:+.1f}%",
+                    "",
+                    None,
+                )
+            )
+        self.sections.append(
+            Section(
+                f"pacing: {CALLS:,} calls read against a token bucket (burst {PACING_BURST}) "
+                "at the configured rate",
+                rows,
+            )
+        )
+
     # ------------------------------------------------------------------ scale model
     def scale_model(self) -> None:
         """Requests from the package's own window splitting (`windows_newest_first`) over
@@ -704,6 +779,13 @@ def count_requests(started: list[int], window: TimeWindow) -> int:
     return max(0, len(counted) - leaves)
 
 
+def most_in_span(sent: list[float], span: float) -> int:
+    """The most requests in any `span` seconds ([t, t + span) from each request, `sent`
+    sorted): a window that starts anywhere else holds no more than one that starts at a
+    request."""
+    return max((bisect_left(sent, t + span) - i for i, t in enumerate(sent)), default=0)
+
+
 def config_window(config: dict[str, Any]) -> int:
     return int(config.get("import_window_days", 14)) * 86_400
 
@@ -792,9 +874,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--package-root", type=Path, default=ROOT, help="where main.py is")
     parser.add_argument(
         "--only",
-        choices=("calls", "recordings", "scale"),
+        choices=("calls", "recordings", "pacing", "scale"),
         action="append",
         help="run only these parts (calls includes requests per sync); default: all",
+    )
+    parser.add_argument(
+        "--rates",
+        type=lambda text: tuple(int(part) for part in text.split(",")),
+        default=PACING_RATES,
+        help="requests a minute tried by the pacing part, comma-separated (default 60,120,600)",
     )
     args = parser.parse_args(argv)
     WORKDIR.mkdir(parents=True, exist_ok=True)
@@ -807,13 +895,15 @@ def main(argv: list[str] | None = None) -> int:
         f"load average {load:.1f} at start; progress on stderr.",
         flush=True,
     )
-    parts = set(args.only or ("calls", "recordings", "scale"))
+    parts = set(args.only or ("calls", "recordings", "pacing", "scale"))
     try:
         timed("start-up", bench.measure_startup)
         if "calls" in parts:
             timed("calls read and requests per sync", bench.measure_calls)
         if "recordings" in parts:
             timed("recordings", bench.measure_recordings)
+        if "pacing" in parts:
+            timed("pacing against a token bucket", lambda: bench.measure_pacing(args.rates))
         if "scale" in parts:
             timed("scale model", bench.scale_model)
     finally:
