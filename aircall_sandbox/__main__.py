@@ -50,6 +50,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "holding at most BURST requests (0: a fixed window, the default)",
     )
     parser.add_argument("--url-ttl", type=int, default=3600, help="recording URL lifetime (s)")
+    parser.add_argument(
+        "--media-url",
+        default=None,
+        help="sign recording and voicemail URLs for this base URL instead of the sandbox's "
+        "storage host (e.g. a web server serving the same files, query strings ignored)",
+    )
     parser.add_argument("--api-id", default="demo-id")
     parser.add_argument("--api-token", default="demo-token")
     parser.add_argument(
@@ -89,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         rate_limit=args.rate_limit,
         url_ttl=args.url_ttl,
         storage_rejects_auth=not args.storage_accepts_auth,
+        media_url=args.media_url.rstrip("/") if args.media_url else None,
     )
     server.app.limiter.configure(args.rate_limit, args.rate_window, args.rate_limit_bucket)
     stop = threading.Event()

@@ -55,6 +55,7 @@ class Sandbox:
         storage_port: int = 0,
         large_recordings: int | None = None,
         storage_accepts_auth: bool = False,
+        media_url: str | None = None,
         extra_args: Iterable[str] = (),
         startup_timeout: float = 30.0,
     ) -> None:
@@ -76,6 +77,8 @@ class Sandbox:
             self._args += ["--large-recordings", str(large_recordings)]
         if storage_accepts_auth:
             self._args.append("--storage-accepts-auth")
+        if media_url is not None:
+            self._args += ["--media-url", media_url]
         self._args += list(extra_args)
         self._startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
