@@ -144,7 +144,18 @@ def test_a_400_gives_aircall_s_own_explanation(
     with pytest.raises(AircallHttpError) as raised:
         client().ping()
 
-    assert raised.value.message == "Aircall answered 400 Bad Request: from is invalid"
+    assert raised.value.message == "Aircall answered 400 Bad Request for /v1/ping: from is invalid"
+
+
+def test_a_404_names_the_path_that_was_not_found(
+    requests_mock: requests_mock_module.Mocker,
+) -> None:
+    requests_mock.get(f"{API}/v1/calls/77", status_code=404, json={"message": "Not Found"})
+
+    with pytest.raises(AircallHttpError) as raised:
+        client().get("/v1/calls/77")
+
+    assert raised.value.message == "Aircall answered 404 Not Found for /v1/calls/77."
 
 
 @pytest.mark.parametrize("status", [401, 403])

@@ -125,8 +125,8 @@ def status_words(status: int) -> str:
         return str(status)
 
 
-def http_error_message(status: int, body: Any = None) -> str:
-    """What an admin reads when Aircall answered `status` (for good)."""
+def http_error_message(status: int, body: Any = None, path: str = "") -> str:
+    """What an admin reads when Aircall answered `status` (for good) to `path`."""
     if status == 429:
         return (
             f"Aircall answered {status_words(status)} until the retries ran out: the company's "
@@ -137,15 +137,11 @@ def http_error_message(status: int, body: Any = None) -> str:
         return f"Aircall answered {status_words(status)}; {STATUS_HELP}."
     if status == 200:
         return f"Aircall answered with a body that is not JSON; {STATUS_HELP}."
+    where = f" for {path}" if path else ""
     detail = body.get("errors") if isinstance(body, Mapping) else None
     if isinstance(detail, str) and detail.strip():
-        return f"Aircall answered {status_words(status)}: {detail.strip()[:300]}"
-    if status == 404:
-        return (
-            f"Aircall answered {status_words(status)}; check that AIRCALL_API_URL is the "
-            "Aircall API (https://api.aircall.io)."
-        )
-    return f"Aircall answered {status_words(status)}."
+        return f"Aircall answered {status_words(status)}{where}: {detail.strip()[:300]}"
+    return f"Aircall answered {status_words(status)}{where}."
 
 
 def network_cause(error: BaseException) -> str:
@@ -336,14 +332,14 @@ class AircallClient:
                 params={key: str(value) for key, value in (params or {}).items()},
             )
         except AirbyteTracedException as error:
-            raise self._failure(error) from None
+            raise self._failure(error, path) from None
         except requests.RequestException as error:  # outside the CDK's mapping
             raise AircallUnreachable(self._base, network_cause(error)) from None
         if hasattr(response, _JSON_ATTRIBUTE):
             return getattr(response, _JSON_ATTRIBUTE)
         return orjson.loads(response.content)
 
-    def _failure(self, error: AirbyteTracedException) -> AirbyteTracedException:
+    def _failure(self, error: AirbyteTracedException, path: str) -> AirbyteTracedException:
         """The typed failure for what the CDK raised, from the last answer it interpreted."""
         outcome = self._errors.last_outcome()
         if isinstance(outcome, requests.Response):
@@ -355,7 +351,7 @@ class AircallClient:
                 body = orjson.loads(outcome.content) if status != 200 else None
             except (orjson.JSONDecodeError, RuntimeError):
                 body = None
-            return AircallHttpError(status, http_error_message(status, body), failure_type)
+            return AircallHttpError(status, http_error_message(status, body, path), failure_type)
         if isinstance(outcome, requests.RequestException):
             return AircallUnreachable(self._base, network_cause(outcome))
         return error
