@@ -41,7 +41,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--rate-limit", type=int, default=120, help="API requests per window (0: unlimited)"
     )
     parser.add_argument("--rate-window", type=float, default=60.0, help="window in seconds")
+    parser.add_argument(
+        "--rate-limit-bucket",
+        type=int,
+        default=0,
+        metavar="BURST",
+        help="enforce --rate-limit per --rate-window as a token bucket refilled evenly and "
+        "holding at most BURST requests (0: a fixed window, the default)",
+    )
     parser.add_argument("--url-ttl", type=int, default=3600, help="recording URL lifetime (s)")
+    parser.add_argument(
+        "--media-url",
+        default=None,
+        help="sign recording and voicemail URLs for this base URL instead of the sandbox's "
+        "storage host (e.g. a web server serving the same files, query strings ignored)",
+    )
     parser.add_argument("--api-id", default="demo-id")
     parser.add_argument("--api-token", default="demo-token")
     parser.add_argument(
@@ -57,6 +71,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.users < 1 or args.calls < 0 or args.days < 1:
         parser.error("--users must be >= 1, --calls >= 0, --days >= 1")
+    if args.rate_limit_bucket < 0:
+        parser.error("--rate-limit-bucket must be >= 0")
     return args
 
 
@@ -79,8 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         rate_limit=args.rate_limit,
         url_ttl=args.url_ttl,
         storage_rejects_auth=not args.storage_accepts_auth,
+        media_url=args.media_url.rstrip("/") if args.media_url else None,
     )
-    server.app.limiter.configure(args.rate_limit, args.rate_window)
+    server.app.limiter.configure(args.rate_limit, args.rate_window, args.rate_limit_bucket)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

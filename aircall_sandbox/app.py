@@ -37,6 +37,7 @@ class SandboxApp:
     log: RequestLog = field(default_factory=RequestLog)
     storage_rejects_auth: bool = True
     bulk_batches: int = 0
+    media_url: str | None = None
 
     @property
     def control_url(self) -> str:
@@ -44,7 +45,7 @@ class SandboxApp:
 
     @property
     def renderer(self) -> Renderer:
-        return Renderer(self.world, self.signer, self.api_url, self.storage_url)
+        return Renderer(self.world, self.signer, self.api_url, self.storage_url, self.media_url)
 
     def check_auth(self, header: str | None) -> int:
         """200 for the right Basic credentials, 401 without a header, 403 otherwise.
@@ -74,6 +75,7 @@ class SandboxApp:
             "api_id": self.api_id,
             "rate_limit_per_window": self.limiter.limit,
             "rate_window_seconds": self.limiter.window,
+            "rate_bucket_burst": self.limiter.burst,
             "url_ttl_seconds": self.signer.ttl,
             "clock_offset_seconds": self.world.clock_offset,
             "storage_rejects_auth": self.storage_rejects_auth,

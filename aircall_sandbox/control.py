@@ -235,13 +235,23 @@ def _clear_requests(
     return 200, {"requests": []}
 
 
-@_route("POST", "/rate_limit", "{per_minute (0 = off), window_seconds (default 60)}")
+@_route(
+    "POST",
+    "/rate_limit",
+    "{per_minute (0 = off), window_seconds (default 60), "
+    "bucket_burst (0 = fixed window; N = token bucket holding N)}",
+)
 def _rate_limit(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
     limit = int(b.get("per_minute", app.limiter.limit))
     window = b.get("window_seconds")
+    burst = b.get("bucket_burst")
     if limit < 0 or (window is not None and float(window) <= 0):
         raise ModelError("per_minute must be >= 0 and window_seconds > 0")
-    app.limiter.configure(limit, None if window is None else float(window))
+    if burst is not None and int(burst) < 0:
+        raise ModelError("bucket_burst must be >= 0")
+    app.limiter.configure(
+        limit, None if window is None else float(window), None if burst is None else int(burst)
+    )
     return 200, {"settings": app.settings()}
 
 

@@ -1,4 +1,4 @@
-"""Fault injection, the rate limiter and the request log.
+"""Fault injection, the rate limiter (fixed window or token bucket) and the request log.
 
 These are the parts of the sandbox that exist to test a client's resilience:
 they decide, per API request, whether to drop the connection, stall, answer
@@ -201,40 +201,70 @@ class _Window:
 
 
 @dataclass
-class RateLimiter:
-    """Fixed-window limiter per API id: ``limit`` requests per ``window`` seconds.
+class _Bucket:
+    tokens: float
+    updated: float
 
-    A fixed window mimics "over the limit blocks you until the reset": once
-    refused, every request is refused until the window ends. ``limit=0``
-    disables it. Uses real time (not the sandbox clock) because clients
-    compare ``X-AircallApi-Reset`` with their own clock.
+
+@dataclass
+class RateLimiter:
+    """Per API id: ``limit`` requests per ``window`` seconds, in one of two ways.
+
+    - ``burst == 0``: a fixed window. It mimics "over the limit blocks you until the
+      reset": once refused, every request is refused until the window ends.
+    - ``burst > 0``: a token bucket refilled evenly at ``limit / window`` tokens a
+      second, holding at most ``burst`` (full at the start); a request takes one token
+      or is refused (a refused request takes none). This is the strictest reading of
+      "N a minute": a client must space its requests evenly, bursts of more than
+      ``burst`` are refused even when the minute's total is within the limit.
+
+    ``limit=0`` disables it. Uses real time (not the sandbox clock) because clients
+    compare ``X-AircallApi-Reset`` with their own clock; ``hit`` takes ``now`` for tests.
     """
 
     limit: int = 120
     window: float = 60.0
+    burst: int = 0
     _windows: dict[str, _Window] = field(default_factory=dict)
+    _buckets: dict[str, _Bucket] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def configure(self, limit: int, window: float | None = None) -> None:
+    def configure(self, limit: int, window: float | None = None, burst: int | None = None) -> None:
         with self._lock:
             self.limit = limit
             if window is not None:
                 self.window = window
+            if burst is not None:
+                self.burst = burst
             self._windows.clear()
+            self._buckets.clear()
 
-    def hit(self, key: str) -> tuple[bool, float]:
+    def hit(self, key: str, now: float | None = None) -> tuple[bool, float]:
         """Count one request; returns (allowed, reset time as UNIX seconds)."""
-        now = time.time()
+        current = time.time() if now is None else now
         with self._lock:
+            if self.limit > 0 and self.burst > 0:
+                return self._take_token(key, current)
             slot = self._windows.get(key)
-            if slot is None or now >= slot.started + self.window:
-                slot = _Window(now)
+            if slot is None or current >= slot.started + self.window:
+                slot = _Window(current)
                 self._windows[key] = slot
             reset_at = slot.started + self.window
             if self.limit <= 0:
                 return True, reset_at
             slot.count += 1
             return slot.count <= self.limit, reset_at
+
+    def _take_token(self, key: str, now: float) -> tuple[bool, float]:
+        per_second = self.limit / self.window
+        bucket = self._buckets.setdefault(key, _Bucket(float(self.burst), now))
+        elapsed = max(0.0, now - bucket.updated)
+        bucket.tokens = min(float(self.burst), bucket.tokens + elapsed * per_second)
+        bucket.updated = now
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return True, now + max(0.0, 1.0 - bucket.tokens) / per_second
+        return False, now + (1.0 - bucket.tokens) / per_second
 
 
 class RequestLog:

@@ -36,6 +36,9 @@ class Renderer:
     signer: UrlSigner
     api_url: str
     storage_url: str
+    # Where recording and voicemail URLs point, when not at the sandbox's own storage
+    # host: a real web server serving the same files (see ``--media-url``).
+    media_url: str | None = None
 
     def user(self, user: SandboxUser) -> dict[str, Any]:
         """A ``/v2/users`` item."""
@@ -114,7 +117,7 @@ class Renderer:
         }
 
     def _media_url(self, kind: str, call_id: int, now: int) -> str:
-        return self.signer.sign(self.storage_url, f"/{kind}/{call_id}.mp3", now)
+        return self.signer.sign(self.media_url or self.storage_url, f"/{kind}/{call_id}.mp3", now)
 
     def _short_url(self, kind: str, call_id: int, now: int) -> str:
         return self.signer.sign(self.storage_url, f"/short/{kind}/{call_id}", now, SHORT_URL_TTL)

@@ -606,6 +606,7 @@ class SandboxServer:
         rate_limit: int = 120,
         url_ttl: int = 3600,
         storage_rejects_auth: bool = True,
+        media_url: str | None = None,
     ) -> None:
         self._api = _Server((api_host, api_port), ApiHandler)
         self._storage = _Server((storage_host, storage_port), StorageHandler)
@@ -618,6 +619,7 @@ class SandboxServer:
             api_id=api_id,
             api_token=api_token,
             storage_rejects_auth=storage_rejects_auth,
+            media_url=media_url,
         )
         self.app.limiter.configure(rate_limit)
         self.app.signer.ttl = url_ttl
@@ -657,6 +659,7 @@ class SandboxServer:
             "api_url": self.app.api_url,
             "storage_url": self.app.storage_url,
             "redirect_url": self.app.redirect_url,
+            "media_url": self.app.media_url,
             "control_url": self.app.control_url,
             "api_id": self.app.api_id,
             "api_token": self.app.api_token,

@@ -47,6 +47,7 @@ class Sandbox:
         days: int = 14,
         rate_limit: int | None = None,
         rate_window: float | None = None,
+        rate_bucket_burst: int | None = None,
         url_ttl: int | None = None,
         api_id: str = "demo-id",
         api_token: str = "demo-token",
@@ -54,6 +55,7 @@ class Sandbox:
         storage_port: int = 0,
         large_recordings: int | None = None,
         storage_accepts_auth: bool = False,
+        media_url: str | None = None,
         extra_args: Iterable[str] = (),
         startup_timeout: float = 30.0,
     ) -> None:
@@ -67,12 +69,16 @@ class Sandbox:
             self._args += ["--rate-limit", str(rate_limit)]
         if rate_window is not None:
             self._args += ["--rate-window", str(rate_window)]
+        if rate_bucket_burst is not None:
+            self._args += ["--rate-limit-bucket", str(rate_bucket_burst)]
         if url_ttl is not None:
             self._args += ["--url-ttl", str(url_ttl)]
         if large_recordings is not None:
             self._args += ["--large-recordings", str(large_recordings)]
         if storage_accepts_auth:
             self._args.append("--storage-accepts-auth")
+        if media_url is not None:
+            self._args += ["--media-url", media_url]
         self._args += list(extra_args)
         self._startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -311,11 +317,16 @@ class Sandbox:
         """Shift the sandbox clock (URL expiry, retention, new calls' times)."""
         self._control("POST", "/clock", {"offset_seconds": seconds})
 
-    def set_rate_limit(self, n: int, window_seconds: float | None = None) -> None:
-        """``n`` API requests per window (0: unlimited); restarts the window."""
+    def set_rate_limit(
+        self, n: int, window_seconds: float | None = None, bucket_burst: int | None = None
+    ) -> None:
+        """``n`` API requests per window (0: unlimited); restarts the window. With
+        ``bucket_burst`` N > 0, a token bucket holding N (0: back to a fixed window)."""
         body: dict[str, Any] = {"per_minute": n}
         if window_seconds is not None:
             body["window_seconds"] = window_seconds
+        if bucket_burst is not None:
+            body["bucket_burst"] = bucket_burst
         self._control("POST", "/rate_limit", body)
 
     def set_url_ttl(self, seconds: int) -> None:

@@ -5,8 +5,8 @@ a process the way Airbyte runs it (`tests/harness.py`), and prints one table:
 
 - start-up: `spec` (Python, airbyte-cdk import, exit), on its own line; the connector's
   times are counted past it: each read less the `spec` run just before it.
-- `calls`: a full read of 12,000 calls (sandbox rate limit off, requests_per_minute
-  1000) against `scripts/bench_baseline.py` (requests + json, same window, same JSON
+- `calls`: a full read of 12,000 calls (sandbox rate limit off, the connector's pacing
+  switched off in its process) against `scripts/bench_baseline.py` (requests + json, same window, same JSON
   lines, less its own start-up); the records must be the same.
 - requests per sync, from the sandbox's request log, users + calls + recordings: a first
   sync, then a steady-state sync with 0 and with 300 new calls, each from the state of
@@ -19,6 +19,16 @@ a process the way Airbyte runs it (`tests/harness.py`), and prints one table:
   the connector must compute); peak RSS (VmHWM) with a 1 MiB against a 150 MiB
   recording; 20 small recordings with 100 ms of sandbox latency, the connector's
   download pool against the same connector with DOWNLOAD_WORKERS forced to 1.
+- pacing: a 12,000-call read against the sandbox's token bucket (burst 2) at 60, 120
+  and 600 requests a minute, `requests_per_minute` set to the same rate: requests per
+  second as the sandbox received them (the most in any 10 s span, and the mean), answers
+  429 (target 0), requests against the lower bound (target: at most 2 more), and the
+  read's time against the lower bound divided by the rate.
+- storage: the recordings served by nginx (Debian's package; installed with apt-get
+  when missing) as the storage host on loopback, the way S3 would serve them (pre-signed
+  query strings ignored, `Range` honoured): 1 x 150 MiB and 8 x 16 MiB, the connector
+  with its download pool at 1 and 4 workers against plain requests + sha256 of the same
+  URLs with as many threads (target: at least 0.9x), and the connector's peak RSS.
 - scale model: requests and duration of a 100,000-call, 14-day window at 120
   requests/min, from the package's own window splitting over a uniform account.
 
@@ -38,13 +48,17 @@ import math
 import os
 import platform
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -56,6 +70,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from aircall_sandbox.recordings import recording_chunks  # noqa: E402
 from aircall_sandbox.testing import Sandbox  # noqa: E402
 from source_aircall_salescaling.aircall.windows import (  # noqa: E402
     RESULT_CAP,
@@ -86,6 +101,9 @@ LATENCY_MS = 100
 SCALE_CALLS = 100_000
 SCALE_DAYS = 14
 SCALE_RPM = 120
+PACING_RATES = (60, 120, 600)
+PACING_BURST = 2
+SPAN_SECONDS = 10.0
 
 # Targets (issue 7).
 CALLS_RATIO_MAX = 1.5
@@ -104,6 +122,20 @@ from source_aircall_salescaling.run import run
 run()
 """
 
+# The connector with its pacing off (an API budget with no policy), for the `calls` read:
+# that part measures the connector's own cost per record, next to an unpaced baseline; the
+# pacing is measured on its own (`measure_pacing`). At requests_per_minute=1000, even
+# pacing alone makes 242 requests last at least 14.5 s.
+UNPACED = """\
+import sys
+sys.path.insert(0, {root!r})
+from airbyte_cdk.sources.streams.call_rate import APIBudget
+import source_aircall_salescaling.aircall.client as client
+client.api_budget = lambda requests_per_minute: APIBudget(policies=[])
+from source_aircall_salescaling.run import run
+run()
+"""
+
 # Peak RSS of the connector's own memory: VmHWM, written when it exits. (`ru_maxrss` from
 # wait4, which the harness reports, also counts the RSS the child had right after fork,
 # i.e. this benchmark's own, which hides anything smaller.)
@@ -116,6 +148,52 @@ atexit.register(_peak)
 sys.argv = [{main!r}, *sys.argv[1:]]
 sys.path.insert(0, {root!r})
 runpy.run_path({main!r}, run_name="__main__")
+"""
+
+# PEAK_RSS, and the download pool forced to BENCH_WORKERS when set.
+PEAK_RSS_WORKERS = """\
+import atexit, os, runpy, sys
+def _peak():
+    with open("/proc/self/status") as status, open(os.environ["BENCH_PEAK_RSS"], "w") as out:
+        out.write(next(l.split()[1] for l in status if l.startswith("VmHWM:")))
+atexit.register(_peak)
+sys.argv = [{main!r}, *sys.argv[1:]]
+sys.path.insert(0, {root!r})
+if os.environ.get("BENCH_WORKERS"):
+    import source_aircall_salescaling.streams.recordings as recordings
+    recordings.DOWNLOAD_WORKERS = int(os.environ["BENCH_WORKERS"])
+    recordings.RecordingsStream.batch_size = int(os.environ["BENCH_WORKERS"])
+runpy.run_path({main!r}, run_name="__main__")
+"""
+
+STORAGE_SETS = ((1, 150), (8, 16))  # (files, MiB each)
+STORAGE_POOLS = (1, 4)
+NGINX_HOST = "127.0.0.4"
+NGINX_CONF = """\
+daemon off;
+worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    types {{ audio/mpeg mp3; }}
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    log_format timing '$msec $request_time $status $http_range $uri';
+    access_log {work}/access.log timing;
+    client_body_temp_path {work}/body;
+    proxy_temp_path {work}/proxy;
+    fastcgi_temp_path {work}/fastcgi;
+    uwsgi_temp_path {work}/uwsgi;
+    scgi_temp_path {work}/scgi;
+    server {{
+        listen {host}:{port};
+        root {root};
+        location /recordings/ {{ }}
+    }}
+}}
 """
 
 # A statistical profile of the connector process (pyinstrument when installed, else cProfile).
@@ -269,7 +347,13 @@ class Bench:
                 connector = self.connector(sandbox, "calls")
                 startup = self.spec(connector)
                 sandbox.clear_log()
-                result = self.run(connector, "read", config, catalog({"calls": "full_refresh"}))
+                result = self.run(
+                    connector,
+                    "read",
+                    config,
+                    catalog({"calls": "full_refresh"}),
+                    command=[sys.executable, "-c", self.wrapped(UNPACED)],
+                )
                 reads.append(Timing(result.seconds, result.cpu_seconds))
                 connector_past.append(
                     Timing(result.seconds - startup.wall, result.cpu_seconds - startup.cpu)
@@ -612,6 +696,164 @@ class Bench:
         last = max(float(r["record"]["emitted_at"]) for r in records) / 1000
         return last - min(float(e["t"]) for e in gets)
 
+    # ------------------------------------------------------------------ storage (nginx)
+    def measure_storage(self) -> None:
+        """The connector's downloads from a real web server, against plain requests +
+        sha256 of the same URLs with as many threads as the connector's pool."""
+        rows: list[Row] = []
+        with Nginx(SCRATCH / "nginx") as nginx:
+            for files, mib in STORAGE_SETS:
+                rows.extend(self.storage_set(nginx, files, mib))
+        self.sections.append(
+            Section(
+                f"storage: recordings served by nginx {nginx.version} on loopback "
+                f"(medians of {self.repeats})",
+                rows,
+            )
+        )
+
+    def storage_set(self, nginx: Nginx, files: int, mib: int) -> list[Row]:
+        rows: list[Row] = []
+        with Sandbox(
+            seed=7, calls=0, rate_limit=0, large_recordings=0, media_url=nginx.url
+        ) as sandbox:
+            calls = sandbox.add_calls(
+                files,
+                user_id=salescaling_user(sandbox),
+                recording=True,
+                recording_size=mib * MIB,
+                started_ago_seconds=3600,
+                spread_seconds=600,
+            )
+            for call in calls:
+                nginx.publish(
+                    f"recordings/{call['id']}.mp3",
+                    recording_chunks(call["id"], mib * MIB, sandbox.seed),
+                )
+            config = sandbox.config(requests_per_minute=1000, first_sync_max_calls=files)
+            configured = catalog({"recordings": "incremental"}, include_files=True)
+            total = files * mib
+            for pool in STORAGE_POOLS:
+                connector_seconds: list[float] = []
+                baseline_seconds: list[float] = []
+                peaks: list[int] = []
+                for _ in range(self.repeats):
+                    seconds, peak = self.storage_run(
+                        sandbox, nginx, config, configured, files, pool
+                    )
+                    connector_seconds.append(seconds)
+                    peaks.append(peak)
+                    baseline_seconds.append(
+                        plain_downloads(sandbox, [c["id"] for c in calls], pool)
+                    )
+                connector_rate = total / statistics.median(connector_seconds)
+                baseline_rate = total / statistics.median(baseline_seconds)
+                ratio = connector_rate / baseline_rate
+                rows.append(
+                    Row(
+                        f"{files} x {mib} MiB, pool {pool}: connector / requests + sha256",
+                        f"{connector_rate:.0f} / {baseline_rate:.0f} MiB/s = {ratio:.2f}x, "
+                        f"peak RSS {max(peaks) / 1024:.0f} MiB",
+                        f">= {DOWNLOAD_RATIO_MIN}x",
+                        ratio >= DOWNLOAD_RATIO_MIN,
+                    )
+                )
+        return rows
+
+    def storage_run(
+        self,
+        sandbox: Sandbox,
+        nginx: Nginx,
+        config: dict[str, Any],
+        configured: dict[str, Any],
+        files: int,
+        pool: int,
+    ) -> tuple[float, int]:
+        """(seconds from the first file GET's start to the last record, peak RSS KiB)."""
+        connector = self.connector(sandbox, f"storage-{pool}")
+        peak_file = connector.workdir / "peak_rss_kib"
+        connector.extra_env["BENCH_PEAK_RSS"] = str(peak_file)
+        connector.extra_env["BENCH_WORKERS"] = str(pool)
+        nginx.clear_log()
+        command = [sys.executable, "-c", self.wrapped(PEAK_RSS_WORKERS)]
+        result = self.run(connector, "read", config, configured, command=command)
+        records = result.record_messages("recordings")
+        gets = [start for start, ranged in nginx.requests() if not ranged]
+        if len(records) != files or len(gets) != files:
+            raise RuntimeError(
+                f"expected {files} recordings, got {len(records)} ({len(gets)} GETs)"
+            )
+        last = max(float(r["record"]["emitted_at"]) for r in records) / 1000
+        shutil.rmtree(connector.extra_env["AIRBYTE_STAGING_DIRECTORY"], ignore_errors=True)
+        return last - min(gets), int(peak_file.read_text())
+
+    # ------------------------------------------------------------------ pacing
+    def measure_pacing(self, rates: tuple[int, ...] = PACING_RATES) -> None:
+        """One 12,000-call read per rate against a token bucket at that rate (burst 2),
+        the connector paced at the same rate: what the sandbox received, when."""
+        rows: list[Row] = []
+        for rate in rates:
+            with Sandbox(
+                seed=7,
+                calls=0,
+                rate_limit=rate,
+                rate_bucket_burst=PACING_BURST,
+                large_recordings=0,
+            ) as sandbox:
+                sandbox.add_bulk_calls(CALLS, days=10)
+                config = sandbox.config(requests_per_minute=rate, first_sync_max_calls=1_000_000)
+                connector = self.connector(sandbox, f"pacing-{rate}")
+                startup = self.spec(connector)
+                sandbox.clear_log()
+                result = self.run(connector, "read", config, catalog({"calls": "full_refresh"}))
+                log = sandbox.requests_log("api")
+                times = sorted(int(c["started_at"]) for c in sandbox.calls())
+            listing = [e for e in log if e["path"] == "/v1/calls"]
+            end = int(listing[0]["query"]["to"])
+            window = TimeWindow(end - config_window(config), end)
+            bound = count_requests(times, window) + max(
+                1, math.ceil(calls_in(times, window) / PAGE)
+            )
+            sent = sorted(float(e["t"]) for e in log)
+            refused = sum(1 for e in log if e["status"] == 429)
+            busiest = most_in_span(sent, SPAN_SECONDS) / SPAN_SECONDS
+            mean = (len(sent) - 1) / (sent[-1] - sent[0]) if len(sent) > 1 else 0.0
+            read_seconds = result.seconds - startup.wall
+            ideal = bound * 60 / rate
+            rows.append(
+                Row(
+                    f"{rate}/min: requests, answers 429",
+                    f"{len(log)} requests (bound {bound}), {refused} x 429",
+                    f"<= {bound} + {REQUESTS_SLACK}, 0 x 429",
+                    refused == 0 and len(log) <= bound + REQUESTS_SLACK,
+                )
+            )
+            rows.append(
+                Row(
+                    f"{rate}/min: requests/s as sent",
+                    f"max {busiest:.2f}/s in any {SPAN_SECONDS:.0f} s, mean {mean:.2f}/s "
+                    f"(the rate: {rate / 60:.2f}/s)",
+                    "",
+                    None,
+                )
+            )
+            rows.append(
+                Row(
+                    f"{rate}/min: read time past start-up vs bound / rate",
+                    f"{read_seconds:.1f} s vs {ideal:.1f} s: "
+                    f"{(read_seconds / ideal - 1) * 100:+.1f}%",
+                    "",
+                    None,
+                )
+            )
+        self.sections.append(
+            Section(
+                f"pacing: {CALLS:,} calls read against a token bucket (burst {PACING_BURST}) "
+                "at the configured rate",
+                rows,
+            )
+        )
+
     # ------------------------------------------------------------------ scale model
     def scale_model(self) -> None:
         """Requests from the package's own window splitting (`windows_newest_first`) over
@@ -704,6 +946,13 @@ def count_requests(started: list[int], window: TimeWindow) -> int:
     return max(0, len(counted) - leaves)
 
 
+def most_in_span(sent: list[float], span: float) -> int:
+    """The most requests in any `span` seconds ([t, t + span) from each request, `sent`
+    sorted): a window that starts anywhere else holds no more than one that starts at a
+    request."""
+    return max((bisect_left(sent, t + span) - i for i, t in enumerate(sent)), default=0)
+
+
 def config_window(config: dict[str, Any]) -> int:
     return int(config.get("import_window_days", 14)) * 86_400
 
@@ -769,6 +1018,132 @@ def plain_download(sandbox: Sandbox, call_id: int, sha256: bool) -> float:
     return seconds
 
 
+def plain_downloads(sandbox: Sandbox, call_ids: list[int], threads: int) -> float:
+    """Seconds for plain requests + sha256 to stream these recordings to disk (fresh URLs
+    first, not timed), `threads` at a time, one session per thread."""
+    urls = [sandbox.api_get(f"/v1/calls/{i}").json()["call"]["recording"] for i in call_ids]
+    local = threading.local()
+
+    def fetch(numbered: tuple[int, str]) -> None:
+        index, url = numbered
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+        target = SCRATCH / f"baseline-{index}.mp3"
+        digest = hashlib.sha256()
+        with session.get(url, stream=True, timeout=60) as response, open(target, "wb") as out:
+            response.raise_for_status()
+            for chunk in response.iter_content(MIB):
+                digest.update(chunk)
+                out.write(chunk)
+        target.unlink()
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        started = time.monotonic()
+        list(pool.map(fetch, enumerate(urls)))
+        return time.monotonic() - started
+
+
+def nginx_binary() -> str:
+    """nginx from Debian's packages, installed when missing (as `make bench` may run on a
+    fresh machine)."""
+    found = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None
+    )
+    if found:
+        return found
+    print("  installing nginx (apt-get)", file=sys.stderr, flush=True)
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(
+        [*sudo, "apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL
+    )
+    subprocess.run(
+        [*sudo, "apt-get", "install", "-y", "-q", "nginx"],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+class Nginx:
+    """nginx serving `root` on a free loopback port, in the foreground, logging each
+    request's start time and whether it asked for a range."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.work = Path(tempfile.mkdtemp(prefix="aircall-bench-nginx-"))
+        self.binary = nginx_binary()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+        self.version = ""
+
+    def __enter__(self) -> Nginx:
+        (self.root / "recordings").mkdir(parents=True, exist_ok=True)
+        for folder in (self.root, self.root / "recordings"):
+            folder.chmod(0o755)  # nginx's workers run as an unprivileged user
+        with socket.socket() as probe:
+            probe.bind((NGINX_HOST, 0))
+            port = probe.getsockname()[1]
+        conf = self.work / "nginx.conf"
+        conf.write_text(
+            NGINX_CONF.format(work=self.work, host=NGINX_HOST, port=port, root=self.root)
+        )
+        shown = subprocess.run([self.binary, "-v"], capture_output=True, text=True)
+        self.version = shown.stderr.strip().split("/")[-1]
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "-c",
+                str(conf),
+                "-p",
+                str(self.work),
+                "-e",
+                str(self.work / "error.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.url = f"http://{NGINX_HOST}:{port}"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection((NGINX_HOST, port), 0.2):
+                return self
+            time.sleep(0.05)
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"nginx did not start: {(self.work / 'error.log').read_text()[-800:]}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.process.terminate()  # SIGTERM: nginx's fast shutdown
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def publish(self, relative: str, chunks: Iterator[bytes]) -> None:
+        target = self.root / relative
+        with open(target, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        target.chmod(0o644)
+
+    def clear_log(self) -> None:
+        (self.work / "access.log").write_text("")  # nginx appends: truncating is safe
+
+    def requests(self) -> list[tuple[float, bool]]:
+        """(start time, asked for a range) of each request in the access log."""
+        entries = []
+        for line in (self.work / "access.log").read_text().splitlines():
+            msec, took, _status, ranged, _uri = line.split(" ", 4)
+            entries.append((float(msec) - float(took), ranged != "-"))
+        return entries
+
+
 def has_worker_switch() -> bool:
     import source_aircall_salescaling.streams.recordings as recordings
 
@@ -792,9 +1167,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--package-root", type=Path, default=ROOT, help="where main.py is")
     parser.add_argument(
         "--only",
-        choices=("calls", "recordings", "scale"),
+        choices=("calls", "recordings", "storage", "pacing", "scale"),
         action="append",
         help="run only these parts (calls includes requests per sync); default: all",
+    )
+    parser.add_argument(
+        "--rates",
+        type=lambda text: tuple(int(part) for part in text.split(",")),
+        default=PACING_RATES,
+        help="requests a minute tried by the pacing part, comma-separated (default 60,120,600)",
     )
     args = parser.parse_args(argv)
     WORKDIR.mkdir(parents=True, exist_ok=True)
@@ -807,13 +1188,17 @@ def main(argv: list[str] | None = None) -> int:
         f"load average {load:.1f} at start; progress on stderr.",
         flush=True,
     )
-    parts = set(args.only or ("calls", "recordings", "scale"))
+    parts = set(args.only or ("calls", "recordings", "storage", "pacing", "scale"))
     try:
         timed("start-up", bench.measure_startup)
         if "calls" in parts:
             timed("calls read and requests per sync", bench.measure_calls)
         if "recordings" in parts:
             timed("recordings", bench.measure_recordings)
+        if "storage" in parts:
+            timed("recordings from nginx", bench.measure_storage)
+        if "pacing" in parts:
+            timed("pacing against a token bucket", lambda: bench.measure_pacing(args.rates))
         if "scale" in parts:
             timed("scale model", bench.scale_model)
     finally:

@@ -11,6 +11,7 @@ so that no connection config can send the Aircall credentials to another host.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -23,6 +24,8 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 DEFAULT_API_URL = "https://api.aircall.io"
 MIB = 1_048_576
+DEFAULT_TIMEOUT_SECONDS = 60.0
+MAX_TIMEOUT_SECONDS = 3600.0
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -52,6 +55,9 @@ class ConnectorConfig:
     requests_per_minute: int = 60
     lookback_minutes: int = 60
     api_url: str = DEFAULT_API_URL
+    # The emails as the admin typed them (trimmed), in order, for messages: matching uses
+    # the normalized set above, but a message should name what the admin will look for.
+    salescaling_user_emails_as_typed: tuple[str, ...] = ()
 
     @property
     def recording_size_limit(self) -> int:
@@ -91,19 +97,20 @@ def _text(raw: Mapping[str, Any], field: str) -> str:
     return value.strip()
 
 
-def _emails(raw: Mapping[str, Any]) -> frozenset[str]:
+def _emails(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """The emails trimmed, as typed, first spelling of each address kept."""
     field = "salescaling_user_emails"
     value = raw.get(field)
     if not isinstance(value, list) or not value:
         raise ConfigError(f"Config field '{field}' must be a list of at least one email.")
-    emails: set[str] = set()
+    emails: dict[str, str] = {}
     for position, item in enumerate(value):
         if not isinstance(item, str) or not _EMAIL.match(item.strip()):
             raise ConfigError(
                 f"Config field '{field}' item {position} is not an email address: {item!r}."
             )
-        emails.add(normalize_email(item))
-    return frozenset(emails)
+        emails.setdefault(normalize_email(item), item.strip())
+    return tuple(emails.values())
 
 
 def api_url_from_environment(environ: Mapping[str, str] | None = None) -> str:
@@ -121,6 +128,28 @@ def api_url_from_environment(environ: Mapping[str, str] | None = None) -> str:
     )
 
 
+def request_timeout(environ: Mapping[str, str] | None = None) -> tuple[float, float]:
+    """(connect, read) seconds for every HTTP request; `AIRCALL_TIMEOUT_SECONDS` sets the
+    read timeout (default 60). A value that is not a number of seconds above 0 (`abc`,
+    `nan`, `-1`, `inf`) is a config error naming the variable, not a bare ValueError."""
+    env = os.environ if environ is None else environ
+    name = "AIRCALL_TIMEOUT_SECONDS"
+    text = env.get(name)
+    if text is None or not text.strip():
+        read = DEFAULT_TIMEOUT_SECONDS
+    else:
+        try:
+            read = float(text)
+        except ValueError:
+            read = math.nan
+        if not math.isfinite(read) or not 0 < read <= MAX_TIMEOUT_SECONDS:
+            raise ConfigError(
+                f"{name} must be a number of seconds above 0 and at most "
+                f"{MAX_TIMEOUT_SECONDS:.0f}, got {text!r}."
+            )
+    return (min(10.0, read), read)
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -136,14 +165,16 @@ def parse_config(
     """Validate a raw Airbyte config; unknown extra fields are ignored."""
     if not isinstance(raw, Mapping):
         raise ConfigError("The config must be a JSON object.")
+    emails = _emails(raw)
     return ConnectorConfig(
         api_id=_text(raw, "api_id"),
         api_token=_text(raw, "api_token"),
-        salescaling_user_emails=_emails(raw),
+        salescaling_user_emails=frozenset(normalize_email(email) for email in emails),
         import_window_days=_integer(raw, "import_window_days", 14, 1, 180),
         first_sync_max_calls=_integer(raw, "first_sync_max_calls", 200, 1, None),
         max_recording_size_mb=_integer(raw, "max_recording_size_mb", 200, 1, None),
         requests_per_minute=_integer(raw, "requests_per_minute", 60, 1, 1000),
         lookback_minutes=_integer(raw, "lookback_minutes", 60, 0, 1440),
         api_url=api_url_from_environment(environ),
+        salescaling_user_emails_as_typed=emails,
     )

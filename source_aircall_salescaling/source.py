@@ -7,12 +7,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import requests
 from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
-    FailureType,
     SyncMode,
 )
 from airbyte_cdk.sources import AbstractSource
@@ -20,7 +18,12 @@ from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.utils.files_directory import get_files_directory
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_aircall_salescaling.aircall.client import KEYS_HELP, AircallClient
+from source_aircall_salescaling.aircall.client import (
+    AircallClient,
+    AircallError,
+    AircallUnreachable,
+)
+from source_aircall_salescaling.aircall.models import User
 from source_aircall_salescaling.config import (
     ConfigError,
     ConnectorConfig,
@@ -56,17 +59,17 @@ class SourceAircallSalescaling(AbstractSource):
         self, logger: logging.Logger, config: Mapping[str, Any]
     ) -> tuple[bool, Any]:
         """Every failure is raised as a ConfigError: the CDK then reports its message as
-        it is (a returned message would be shown through repr(), in quotes)."""
+        it is (a returned message would be shown through repr(), in quotes). Users are
+        paged only until every configured email has matched one."""
         settings = parse_config(config)
         client = AircallClient(settings, logger, max_retries=CHECK_RETRIES)
         try:
             client.ping()
-            users = list(client.users())
-        except AirbyteTracedException as error:
-            raise ConfigError(_check_failure(settings, error)) from None
-        except requests.RequestException as error:
-            raise ConfigError(_unreachable(settings, error)) from None
-        emails = {normalize_email(user.email) for user in users if user.email}
+            emails = _matched_emails(settings, client.users())
+        except AircallError as error:
+            raise ConfigError(_check_failure(error)) from None
+        except AirbyteTracedException as error:  # not from an answer: the CDK's own words
+            raise ConfigError(error.message or "The Aircall API check failed.") from None
         _email_match(settings, emails, logger)
         return True, None
 
@@ -96,38 +99,51 @@ def sync_request(
     return request
 
 
-def _check_failure(settings: ConnectorConfig, error: AirbyteTracedException) -> str:
-    """Rejected keys are the only config error the client raises (its 401/403 mapping);
-    exhausted retries mean the API could not be reached."""
-    text = error.message or ""
-    if error.failure_type == FailureType.config_error:
-        return text
-    if "Exhausted" in text:
-        return _unreachable(settings, error)
-    return f"Aircall answered with an error: {text}"
+def _matched_emails(settings: ConnectorConfig, users: Iterator[User]) -> set[str]:
+    """The configured emails (normalized) that belong to an Aircall user. Stops reading
+    `users` (a lazy listing: one request a page) once all of them matched; a partial
+    match reads to the end, to name the emails that match no one."""
+    wanted = settings.salescaling_user_emails
+    matched: set[str] = set()
+    for user in users:
+        if user.email and normalize_email(user.email) in wanted:
+            matched.add(normalize_email(user.email))
+            if matched == wanted:
+                break
+    return matched
 
 
-def _unreachable(settings: ConnectorConfig, error: Exception) -> str:
+def _check_failure(error: AircallError) -> str:
+    """Told apart by type: the client's failures already carry a message for the admin
+    (rejected keys, an HTTP status and what it means, the network cause in words)."""
+    if isinstance(error, AircallUnreachable):
+        return error.message or _unreachable(error.cause)
+    return error.message or "Aircall answered with an error."
+
+
+def _unreachable(cause: str) -> str:
     return (
-        f"The Aircall API at {settings.api_url} could not be reached "
-        f"({type(error).__name__}). Check the network, proxy or firewall, and "
-        "https://status.aircall.io for outages."
+        f"The Aircall API could not be reached: {cause}. Check the network, proxy or "
+        "firewall, and https://status.aircall.io for outages."
     )
 
 
-def _email_match(
-    settings: ConnectorConfig, aircall_emails: set[str], logger: logging.Logger
-) -> None:
-    wanted = sorted(settings.salescaling_user_emails)
-    missing = [email for email in wanted if email not in aircall_emails]
-    if len(missing) == len(wanted):
+def _email_match(settings: ConnectorConfig, matched: set[str], logger: logging.Logger) -> None:
+    """Messages name the emails as the admin typed them (trimmed), in the config's order."""
+    typed = settings.salescaling_user_emails_as_typed or tuple(
+        sorted(settings.salescaling_user_emails)
+    )
+    missing = [email for email in typed if normalize_email(email) not in matched]
+    if len(missing) == len(typed):
         raise ConfigError(
             "None of the Salescaling user emails belongs to an Aircall user: "
-            f"{', '.join(missing)}. Use the emails your agents have in Aircall (Users), "
-            f"and check that the API key belongs to the right Aircall company. {KEYS_HELP}"
+            f"{', '.join(missing)}. Each must be the email of a user listed on Aircall's "
+            "Users page (Aircall Dashboard -> Users); correct the emails in the connector "
+            "settings, or add these users in Aircall."
         )
     if missing:
         logger.warning(
             "These Salescaling user emails match no Aircall user, so their calls cannot be "
-            f"imported: {', '.join(missing)}."
+            f"imported: {', '.join(missing)}. Compare them with Aircall's Users page "
+            "(Aircall Dashboard -> Users)."
         )

@@ -9,18 +9,25 @@ Aircall-specific lives here:
   that names the API ID and token and where keys are made.
 - Pacing: the rate limit is per *company*, shared by every integration, and Aircall
   sends no limit headers until it is too late (429). So requests are paced on this side
-  with the CDK's API budget at `requests_per_minute`.
+  with the CDK's API budget: evenly, one request per 60/`requests_per_minute` seconds
+  (see `api_budget`), never a burst.
 - 429: wait until `X-AircallApi-Reset` (UNIX seconds, or milliseconds as one client
   reads it), or 60 s when the header is missing.
 - A 200 whose body is not JSON (seen behind proxies) is retried like a 5xx.
 - Paging newest first inside windows split under the 10,000-result cap (windows.py).
+- Failures reach callers as typed exceptions (`AircallKeysRejected`, `AircallHttpError`,
+  `AircallUnreachable`), each with a message an Aircall admin can act on: the status and
+  what it means, or the network cause in words, never a Python class name.
 """
 
 from __future__ import annotations
 
+import http
 import logging
 import math
-import os
+import socket
+import ssl
+import threading
 import time
 from base64 import b64encode
 from collections import Counter
@@ -43,7 +50,9 @@ from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping impor
 )
 from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from requests.auth import HTTPBasicAuth
+from urllib3.exceptions import NameResolutionError
 
 from source_aircall_salescaling.aircall.models import (
     Call,
@@ -53,7 +62,7 @@ from source_aircall_salescaling.aircall.models import (
     parse_user,
 )
 from source_aircall_salescaling.aircall.windows import RESULT_CAP, TimeWindow, windows_newest_first
-from source_aircall_salescaling.config import ConnectorConfig
+from source_aircall_salescaling.config import ConnectorConfig, request_timeout
 
 PAGE_SIZE = 50  # Aircall's maximum; larger values are silently clamped
 RATE_LIMIT_FALLBACK_SECONDS = 60.0
@@ -66,18 +75,110 @@ KEYS_HELP = (
     "is shown only once, so generate a new key if it was lost or revoked."
 )
 
+STATUS_HELP = "try again later, or check https://status.aircall.io"
 
-def request_timeout() -> tuple[float, float]:
-    """(connect, read) seconds; `AIRCALL_TIMEOUT_SECONDS` overrides the read timeout."""
-    read = float(os.environ.get("AIRCALL_TIMEOUT_SECONDS", "60"))
-    return (min(10.0, read), read)
+
+class AircallError(AirbyteTracedException):
+    """A request to the Aircall API failed for good; `message` is for the admin."""
+
+    def __init__(self, message: str, failure_type: FailureType) -> None:
+        super().__init__(message=message, internal_message=message, failure_type=failure_type)
+
+
+class AircallKeysRejected(AircallError):
+    """401 or 403: the API ID and token are not accepted."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(rejected_keys_message(status), FailureType.config_error)
+        self.status = status
+
+
+class AircallHttpError(AircallError):
+    """Aircall answered, with an error status (after the retries, for 5xx and 429)."""
+
+    def __init__(self, status: int, message: str, failure_type: FailureType) -> None:
+        super().__init__(message, failure_type)
+        self.status = status
+
+
+class AircallUnreachable(AircallError):
+    """No answer at all: `cause` says why in words (connection refused, host not found...)."""
+
+    def __init__(self, api_url: str, cause: str) -> None:
+        super().__init__(
+            f"The Aircall API at {api_url} could not be reached: {cause}. Check the network, "
+            "proxy or firewall, and https://status.aircall.io for outages.",
+            FailureType.transient_error,
+        )
+        self.cause = cause
+
+
+def rejected_keys_message(status: int) -> str:
+    return f"Aircall rejected the API ID and API token (HTTP {status}). {KEYS_HELP}"
+
+
+def status_words(status: int) -> str:
+    """`503 Service Unavailable`: the code and its standard reason phrase."""
+    try:
+        return f"{status} {http.HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+def http_error_message(status: int, body: Any = None, path: str = "") -> str:
+    """What an admin reads when Aircall answered `status` (for good) to `path`."""
+    if status == 429:
+        return (
+            f"Aircall answered {status_words(status)} until the retries ran out: the company's "
+            "rate limit, shared by every integration of the company, stayed used up. Lower "
+            f"requests_per_minute, or {STATUS_HELP}."
+        )
+    if status >= 500:
+        return f"Aircall answered {status_words(status)}; {STATUS_HELP}."
+    if status == 200:
+        return f"Aircall answered with a body that is not JSON; {STATUS_HELP}."
+    where = f" for {path}" if path else ""
+    detail = body.get("errors") if isinstance(body, Mapping) else None
+    if isinstance(detail, str) and detail.strip():
+        return f"Aircall answered {status_words(status)}{where}: {detail.strip()[:300]}"
+    return f"Aircall answered {status_words(status)}{where}."
+
+
+def network_cause(error: BaseException) -> str:
+    """The cause of a failed connection, in words, read from the exception types of its
+    chain (requests wraps urllib3, which wraps the socket error): never from message text."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    found: list[BaseException] = []
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        found.append(current)
+        links = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        links.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        pending.extend(link for link in links if isinstance(link, BaseException))
+    kinds: list[tuple[tuple[type[BaseException], ...], str]] = [
+        ((NameResolutionError, socket.gaierror), "host not found"),
+        ((ConnectionRefusedError,), "connection refused"),
+        ((requests.Timeout, TimeoutError, socket.timeout), "timed out"),
+        ((ssl.SSLError,), "the TLS (https) handshake failed"),
+        ((ConnectionResetError,), "the connection was reset"),
+    ]
+    for types, words in kinds:
+        if any(isinstance(link, types) for link in found):
+            return words
+    if any(isinstance(link, requests.exceptions.ChunkedEncodingError) for link in found):
+        return "the answer was cut short"
+    return "the connection failed"
 
 
 def _rejected(status: int) -> ErrorResolution:
     return ErrorResolution(
         response_action=ResponseAction.FAIL,
         failure_type=FailureType.config_error,
-        error_message=f"Aircall rejected the API ID and API token (HTTP {status}). {KEYS_HELP}",
+        error_message=rejected_keys_message(status),
     )
 
 
@@ -97,12 +198,24 @@ AIRCALL_ERROR_MAPPING: Mapping[int | str | type[Exception], ErrorResolution] = {
 class AircallErrorHandler(HttpStatusErrorHandler):
     """The CDK's status mapping, plus: a 200 whose body is not JSON is retried.
 
-    The parsed body is kept on the response so that it is parsed once.
+    The parsed body is kept on the response so that it is parsed once. The last answer
+    or exception interpreted on each thread is kept too (`last_outcome`): the CDK raises
+    the same exception type for every failure, and this is how the client tells a status
+    from a network error by type, without reading the CDK's message text.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._outcomes = threading.local()
+
+    def last_outcome(self) -> requests.Response | Exception | None:
+        outcome: requests.Response | Exception | None = getattr(self._outcomes, "value", None)
+        return outcome
 
     def interpret_response(
         self, response_or_exception: requests.Response | Exception | None = None
     ) -> ErrorResolution:
+        self._outcomes.value = response_or_exception
         resolution = super().interpret_response(response_or_exception)
         if (
             isinstance(response_or_exception, requests.Response)
@@ -153,6 +266,29 @@ def seconds_until_reset(reset: str | None, now: float | None = None) -> float:
     return min(max(value - current, 0.5), 3600.0)
 
 
+def api_budget(requests_per_minute: int) -> APIBudget:
+    """Even pacing with the CDK's call-rate policy: two stacked moving windows, one request
+    per 60/`requests_per_minute` seconds (so never a burst, and no catch-up burst after a
+    429 wait: the spacing counts from the last request sent, however long ago), and
+    `requests_per_minute` per minute. The spacing is rounded up to the millisecond (the
+    limiter's unit), so that rounding never makes the pace faster than the configured rate.
+    A single window of `requests_per_minute` per minute would let a whole minute's worth
+    of requests out at once, which a token bucket on Aircall's side answers with 429.
+    """
+    spacing_ms = math.ceil(60_000 / requests_per_minute)
+    return APIBudget(
+        policies=[
+            MovingWindowCallRatePolicy(
+                rates=[
+                    Rate(limit=1, interval=timedelta(milliseconds=spacing_ms)),
+                    Rate(limit=requests_per_minute, interval=timedelta(minutes=1)),
+                ],
+                matchers=[],
+            )
+        ]
+    )
+
+
 def basic_auth_header(api_id: str, api_token: str) -> str:
     return "Basic " + b64encode(f"{api_id}:{api_token}".encode()).decode()
 
@@ -169,21 +305,14 @@ class AircallClient:
         # Anything that prints the credentials, even encoded, is masked by the CDK's filter.
         add_to_secrets(config.api_token)
         add_to_secrets(basic_auth_header(config.api_id, config.api_token).split(" ", 1)[1])
-        budget = APIBudget(
-            policies=[
-                MovingWindowCallRatePolicy(
-                    rates=[Rate(limit=config.requests_per_minute, interval=timedelta(minutes=1))],
-                    matchers=[],
-                )
-            ]
+        self._errors = AircallErrorHandler(
+            logger=logger, error_mapping=AIRCALL_ERROR_MAPPING, max_retries=max_retries
         )
         self._http = HttpClient(
             name="aircall",
             logger=logger,
-            error_handler=AircallErrorHandler(
-                logger=logger, error_mapping=AIRCALL_ERROR_MAPPING, max_retries=max_retries
-            ),
-            api_budget=budget,
+            error_handler=self._errors,
+            api_budget=api_budget(config.requests_per_minute),
             authenticator=HTTPBasicAuth(config.api_id, config.api_token),
             backoff_strategy=AircallBackoff(),
             request_timeout=request_timeout(),
@@ -191,17 +320,41 @@ class AircallClient:
         self.requests: Counter[str] = Counter()
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        """GET a JSON document from the API (paced, retried, errors mapped)."""
+        """GET a JSON document from the API (paced, retried, errors mapped).
+
+        Raises `AircallKeysRejected`, `AircallHttpError` or `AircallUnreachable`."""
         self.requests[path if not path.startswith("/v1/calls/") else "/v1/calls/{id}"] += 1
-        _, response = self._http.send_request(
-            "GET",
-            f"{self._base}{path}",
-            request_kwargs={},
-            params={key: str(value) for key, value in (params or {}).items()},
-        )
+        try:
+            _, response = self._http.send_request(
+                "GET",
+                f"{self._base}{path}",
+                request_kwargs={},
+                params={key: str(value) for key, value in (params or {}).items()},
+            )
+        except AirbyteTracedException as error:
+            raise self._failure(error, path) from None
+        except requests.RequestException as error:  # outside the CDK's mapping
+            raise AircallUnreachable(self._base, network_cause(error)) from None
         if hasattr(response, _JSON_ATTRIBUTE):
             return getattr(response, _JSON_ATTRIBUTE)
         return orjson.loads(response.content)
+
+    def _failure(self, error: AirbyteTracedException, path: str) -> AirbyteTracedException:
+        """The typed failure for what the CDK raised, from the last answer it interpreted."""
+        outcome = self._errors.last_outcome()
+        if isinstance(outcome, requests.Response):
+            status = outcome.status_code
+            if status in (401, 403):
+                return AircallKeysRejected(status)
+            failure_type = error.failure_type or FailureType.system_error
+            try:
+                body = orjson.loads(outcome.content) if status != 200 else None
+            except (orjson.JSONDecodeError, RuntimeError):
+                body = None
+            return AircallHttpError(status, http_error_message(status, body, path), failure_type)
+        if isinstance(outcome, requests.RequestException):
+            return AircallUnreachable(self._base, network_cause(outcome))
+        return error
 
     def ping(self) -> None:
         self.get("/v1/ping")

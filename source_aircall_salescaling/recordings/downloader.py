@@ -39,7 +39,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping impor
 )
 from airbyte_cdk.sources.streams.http.http_client import HttpClient
 
-from source_aircall_salescaling.aircall.client import request_timeout
+from source_aircall_salescaling.config import request_timeout
 
 CHUNK_BYTES = 1_048_576
 RANGE_BODY_LIMIT = 1024  # more than the one byte asked for: a body this small is read

@@ -66,7 +66,7 @@ def test_check_fails_when_the_api_is_unreachable(sandbox: Sandbox, tmp_path: Pat
     connector = Connector(api_url=f"http://127.0.0.1:{closed_port}", workdir=tmp_path)
     status = connector.run("check", sandbox.config(), timeout=120).connection_status()
     assert status["status"] == "FAILED"
-    assert "could not be reached" in status["message"]
+    assert "could not be reached: connection refused" in status["message"]
 
 
 def test_check_fails_when_no_email_belongs_to_an_aircall_user(

@@ -22,5 +22,5 @@ def _neutral(request: pytest.FixtureRequest) -> Iterator[None]:
     if "sandbox" in request.fixturenames:
         running: Sandbox = request.getfixturevalue("sandbox")
         running.reset()
-        running.set_rate_limit(0)
+        running.set_rate_limit(0, bucket_burst=0)
         running.set_url_ttl(3600)
