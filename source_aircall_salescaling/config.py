@@ -26,6 +26,14 @@ MIB = 1_048_576
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
+# `delivery_method.delivery_type`, in the form Airbyte's own file sources use. The
+# platform reads the same field of the source config: with `use_file_transfer` it runs
+# the job in file mode (a staging volume, and a destination that takes every record as a
+# file), whatever the catalog says.
+RECORDS_TRANSFER = "use_records_transfer"
+FILE_TRANSFER = "use_file_transfer"
+DELIVERY_TYPES = (RECORDS_TRANSFER, FILE_TRANSFER)
+
 
 class ConfigError(AirbyteTracedException):
     """A config (or environment) value that breaks the spec: a user has to fix it."""
@@ -52,6 +60,7 @@ class ConnectorConfig:
     requests_per_minute: int = 60
     lookback_minutes: int = 60
     api_url: str = DEFAULT_API_URL
+    file_transfer: bool = False
 
     @property
     def recording_size_limit(self) -> int:
@@ -106,6 +115,25 @@ def _emails(raw: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(emails)
 
 
+def _file_transfer(raw: Mapping[str, Any]) -> bool:
+    """True for "Copy Raw Files". Absent or null means the default, records only."""
+    value = raw.get("delivery_method")
+    if value is None:
+        return False
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            "Config field 'delivery_method' must be an object such as "
+            f'{{"delivery_type": "{RECORDS_TRANSFER}"}}, got {type(value).__name__}.'
+        )
+    kind = value.get("delivery_type", RECORDS_TRANSFER)
+    if kind not in DELIVERY_TYPES:
+        raise ConfigError(
+            "Config field 'delivery_method.delivery_type' must be one of "
+            f"{', '.join(DELIVERY_TYPES)}, got {kind!r}."
+        )
+    return bool(kind == FILE_TRANSFER)
+
+
 def api_url_from_environment(environ: Mapping[str, str] | None = None) -> str:
     """`AIRCALL_API_URL`, or the real API; plain http only towards a loopback host."""
     env = os.environ if environ is None else environ
@@ -146,4 +174,5 @@ def parse_config(
         requests_per_minute=_integer(raw, "requests_per_minute", 60, 1, 1000),
         lookback_minutes=_integer(raw, "lookback_minutes", 60, 0, 1440),
         api_url=api_url_from_environment(environ),
+        file_transfer=_file_transfer(raw),
     )
