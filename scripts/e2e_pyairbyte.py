@@ -228,7 +228,7 @@ def file_mode(
     streams = source.get_available_streams()
     checks.check("file mode: discover offers recordings only", streams == ["recordings"])
     source.select_all_streams()
-    cache = DuckDBCache(db_path=workdir / "file_mode.duckdb", schema_name="recording_files")
+    cache = DuckDBCache(db_path=workdir / "file_mode.duckdb", schema_name="main")
     before = sandbox.now()
     started = time.monotonic()
     source.read(cache=cache)
