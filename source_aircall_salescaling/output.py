@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 RECORD_PREFIX = '{"type":"RECORD"'
+STATE_PREFIX = '{"type":"STATE"'
 _ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -84,11 +85,14 @@ class RecordLines:
         self._call_link = call_link
 
     def complete(self, line: str) -> tuple[str, bool]:
-        """The line to print, and whether it brings a file (run.py flushes those at once:
-        a file-mode destination uploads and deletes each staged file when it reads its
-        record, so staged files must not wait in the CDK's print buffer)."""
+        """The line to print, and whether to flush it at once (run.py) rather than leave
+        it in the CDK's print buffer (up to 0.1 s): a record that brings a file (a
+        file-mode destination uploads and deletes each staged file when it reads the
+        record, so files must not pile up while their records wait), and a STATE (it
+        commits those records: written late, a kill while the next files download would
+        cost more than the batch in flight)."""
         if not line.startswith(RECORD_PREFIX):
-            return line, False
+            return line, line.startswith(STATE_PREFIX)
         message = orjson.loads(line)
         record = message["record"]
         fields = self._fields.get(record["stream"])

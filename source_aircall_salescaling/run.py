@@ -53,7 +53,7 @@ def run() -> None:
     lines = record_lines()
     with PRINT_BUFFER:
         for message in entrypoint.run(arguments):
-            line, brings_file = lines.complete(message)
+            line, urgent = lines.complete(message)
             print(f"{line}\n", end="")
-            if brings_file:
+            if urgent:
                 PRINT_BUFFER.flush()

@@ -74,3 +74,8 @@ def test_a_record_with_a_file_reference_gets_the_file_object() -> None:
 def test_other_messages_pass_through_untouched() -> None:
     line = '{"type":"LOG","log":{"level":"INFO","message":"x"}}'
     assert RecordLines(SCHEMAS, link).complete(line) == (line, False)
+
+
+def test_a_state_line_passes_through_and_is_flushed_at_once() -> None:
+    line = '{"type":"STATE","state":{"type":"STREAM"}}'
+    assert RecordLines(SCHEMAS, link).complete(line) == (line, True)
