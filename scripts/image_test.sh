@@ -37,7 +37,12 @@ as_root() {
 dockerd_pid=""
 cleanup() {
     if [ -n "$dockerd_pid" ]; then
+        # The engine this script started: stopped, and waited for, before its data goes.
         as_root kill "$dockerd_pid" 2> /dev/null || true
+        for _ in $(seq 1 60); do
+            as_root kill -0 "$dockerd_pid" 2> /dev/null || break
+            sleep 0.5
+        done
     fi
     as_root rm -rf "$WORK" 2> /dev/null || rm -rf "$WORK" 2> /dev/null || true
 }
