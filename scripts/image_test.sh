@@ -165,6 +165,7 @@ printf '#!/bin/sh\nif [ "$1" = run ]; then shift; exec %s run --network host -e 
 chmod +x "$WORK/bin/docker"
 PATH="$WORK/bin:$PATH" "$PY" -m pytest -q -rs -p no:cacheprovider \
     -p airbyte_cdk.test.standard_tests.pytest_hooks \
-    tests/ecosystem/test_standard_suite.py -m image_tests --connector-image="$IMAGE" || status=1
+    tests/ecosystem/test_standard_suite.py -m image_tests --connector-image="$IMAGE" \
+    --read-from-streams=all --read-scenarios=sample_config || status=1
 say "total $(($(date +%s) - started)) s"
 exit "$status"
