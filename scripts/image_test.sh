@@ -44,6 +44,10 @@ cleanup() {
             sleep 0.5
         done
     fi
+    # dockerd leaves its network namespace bound under its exec root: unmount what
+    # remains under the work folder (deepest first), then remove it.
+    awk -v work="$WORK/" 'index($2, work) == 1 {print $2}' /proc/mounts | sort -r \
+        | while read -r mounted; do as_root umount "$mounted" 2> /dev/null || true; done
     as_root rm -rf "$WORK" 2> /dev/null || rm -rf "$WORK" 2> /dev/null || true
 }
 trap cleanup EXIT
