@@ -1,8 +1,18 @@
 # syntax=docker/dockerfile:1
 # The connector image: `docker build -t airbyte/source-aircall-salescaling:0.1.0 .`
-# The base image must stay identical to connectorBuildOptions.baseImage in metadata.yaml
-# (tests/ecosystem/test_metadata.py checks it): Python 3.11, pinned by digest.
-FROM docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473649ecb593f56f58e5d0096a87ee0b231777e2e3e73
+# The base image's default must stay identical to connectorBuildOptions.baseImage in
+# metadata.yaml (tests/ecosystem/test_metadata.py checks it): Python 3.11, pinned by
+# digest. `--build-arg BASE_IMAGE=...` replaces it where it cannot be pulled: `make
+# image-test` builds on a stand-in made from Debian packages (scripts/image_test.sh).
+ARG BASE_IMAGE=docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473649ecb593f56f58e5d0096a87ee0b231777e2e3e73
+FROM ${BASE_IMAGE}
+
+# Metadata first: every instruction commits a layer, and on a copying storage driver
+# (vfs, `make image-test`) one after the install copies the whole installed image again.
+LABEL io.airbyte.name="airbyte/source-aircall-salescaling" \
+      io.airbyte.version="0.1.0"
+# The platform ignores ENTRYPOINT and runs `eval "$AIRBYTE_ENTRYPOINT <verb> ..."`.
+ENV AIRBYTE_ENTRYPOINT="source-aircall-salescaling"
 
 WORKDIR /airbyte/integration_code
 
@@ -18,9 +28,4 @@ RUN pip install --no-cache-dir -c constraints.txt . \
 # The base image's non-root user. Recording files go to $AIRBYTE_STAGING_DIRECTORY,
 # which the platform mounts writable for it.
 USER airbyte
-
-LABEL io.airbyte.name="airbyte/source-aircall-salescaling" \
-      io.airbyte.version="0.1.0"
-
-ENV AIRBYTE_ENTRYPOINT="source-aircall-salescaling"
 ENTRYPOINT ["source-aircall-salescaling"]

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEV := $(VENV)/.dev-installed
 
-.PHONY: demo test lint unit integration e2e bench day clean
+.PHONY: demo test lint unit integration e2e image-test bench day clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ unit: $(DEV)
 
 e2e: $(DEV)
 	bash scripts/e2e_pyairbyte.sh
+
+# Not part of `test` (it builds an image: minutes). Installs and starts a Docker engine
+# when none answers; skips with the reason only where none can be started.
+image-test: $(DEV)
+	bash scripts/image_test.sh
 
 bench: $(DEV)
 	$(PY) scripts/bench.py

@@ -10,14 +10,20 @@ PATH is the `source-aircall-salescaling` script of a virtualenv where the connec
 installed (not editable) with its pinned dependencies. Expected counts are computed from
 the sandbox's own state (its control API), never copied from the connector's output.
 
-PyAirbyte (0.71.x) builds its configured catalog without `include_files`, so it cannot
-carry files: `recordings` is read without them, which the connector answers with each
-recording's size (from a one-byte ranged GET) and a null `sha256`. That is what is checked.
+Two reads, as the two connections a Salescaling admin sets up:
+- records ("Replicate Records", the default): every stream. PyAirbyte (0.71.x) builds its
+  catalog without `include_files`, so `recordings` comes with each recording's size (from
+  a one-byte ranged GET) and a null `sha256`, and no file is downloaded.
+- files ("Copy Raw Files" in the config): only `recordings` is offered; the files land
+  in AIRBYTE_STAGING_DIRECTORY/recordings, and each DuckDB row carries `file_name`,
+  `size_bytes` and `sha256`, which must match the file on disk and the sandbox's own.
+  PyAirbyte drops the records' `file` objects: `file_name` is how a file is found.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import subprocess
@@ -198,6 +204,64 @@ def run(connector: Path, workdir: Path, checks: Checks) -> None:
         )
         processed = {name: result[name].to_sql_table().name for name in streams}
         checks.check("the read result names the cache's tables", len(processed) == 3)
+
+        file_mode(ab, sandbox, connector, config, workdir, staging, checks)
+
+
+def file_mode(
+    ab: Any,
+    sandbox: Sandbox,
+    connector: Path,
+    config: dict[str, Any],
+    workdir: Path,
+    staging: Path,
+    checks: Checks,
+) -> None:
+    """The files connection: Copy Raw Files, into a cache of its own (a first sync)."""
+    from airbyte.caches import DuckDBCache
+
+    source = ab.get_source(
+        "source-aircall-salescaling",
+        config={**config, "delivery_method": {"delivery_type": "use_file_transfer"}},
+        local_executable=str(connector),
+    )
+    streams = source.get_available_streams()
+    checks.check("file mode: discover offers recordings only", streams == ["recordings"])
+    source.select_all_streams()
+    cache = DuckDBCache(db_path=workdir / "file_mode.duckdb", schema_name="main")
+    before = sandbox.now()
+    started = time.monotonic()
+    source.read(cache=cache)
+    after = sandbox.now()
+    print(f"  file-mode read took {time.monotonic() - started:.1f} s")
+    earliest = expected_counts(sandbox, before - WINDOW_DAYS * 86_400)["recordings"]
+    latest = expected_counts(sandbox, after - WINDOW_DAYS * 86_400)["recordings"]
+    table = cache.processor.get_sql_table_name("recordings")
+    rows = cache.run_sql_query(f"SELECT call_id, file_name, size_bytes, sha256 FROM {table}")
+    files = {p.name: p for p in (staging / "recordings").glob("*") if p.is_file()}
+    checks.check(
+        "file mode: one row and one staged file per importable call",
+        latest <= len(rows) <= earliest and len(files) == len(rows),
+        f"{len(rows)} rows, {len(files)} files, sandbox {latest}..{earliest}",
+    )
+    wrong = []
+    for row in rows:
+        path = files.get(str(row["file_name"]))
+        served = sandbox.call(int(row["call_id"]))["served_size"]
+        content = path.read_bytes() if path is not None else b""
+        if (
+            path is None
+            or row["file_name"] != f"{row['call_id']}.mp3"
+            or not len(content) == row["size_bytes"] == served
+            or hashlib.sha256(content).hexdigest() != row["sha256"]
+            or row["sha256"] != sandbox.recording_sha256(int(row["call_id"]))
+        ):
+            wrong.append(row["call_id"])
+    checks.check(
+        "file mode: each row's file_name names its file, with its size_bytes and sha256",
+        rows != [] and wrong == [],
+        f"{len(wrong)} wrong: {wrong[:5]}" if wrong else f"{len(rows)} files checked",
+    )
 
 
 def main() -> int:

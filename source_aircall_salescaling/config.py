@@ -29,6 +29,14 @@ MAX_TIMEOUT_SECONDS = 3600.0
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
+# `delivery_method.delivery_type`, in the form Airbyte's own file sources use. The
+# platform reads the same field of the source config: with `use_file_transfer` it runs
+# the job in file mode (a staging volume, and a destination that takes every record as a
+# file), whatever the catalog says.
+RECORDS_TRANSFER = "use_records_transfer"
+FILE_TRANSFER = "use_file_transfer"
+DELIVERY_TYPES = (RECORDS_TRANSFER, FILE_TRANSFER)
+
 
 class ConfigError(AirbyteTracedException):
     """A config (or environment) value that breaks the spec: a user has to fix it."""
@@ -58,6 +66,7 @@ class ConnectorConfig:
     # The emails as the admin typed them (trimmed), in order, for messages: matching uses
     # the normalized set above, but a message should name what the admin will look for.
     salescaling_user_emails_as_typed: tuple[str, ...] = ()
+    file_transfer: bool = False
 
     @property
     def recording_size_limit(self) -> int:
@@ -111,6 +120,25 @@ def _emails(raw: Mapping[str, Any]) -> tuple[str, ...]:
             )
         emails.setdefault(normalize_email(item), item.strip())
     return tuple(emails.values())
+
+
+def _file_transfer(raw: Mapping[str, Any]) -> bool:
+    """True for "Copy Raw Files". Absent or null means the default, records only."""
+    value = raw.get("delivery_method")
+    if value is None:
+        return False
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            "Config field 'delivery_method' must be an object such as "
+            f'{{"delivery_type": "{RECORDS_TRANSFER}"}}, got {type(value).__name__}.'
+        )
+    kind = value.get("delivery_type", RECORDS_TRANSFER)
+    if kind not in DELIVERY_TYPES:
+        raise ConfigError(
+            "Config field 'delivery_method.delivery_type' must be one of "
+            f"{', '.join(DELIVERY_TYPES)}, got {kind!r}."
+        )
+    return bool(kind == FILE_TRANSFER)
 
 
 def api_url_from_environment(environ: Mapping[str, str] | None = None) -> str:
@@ -177,4 +205,5 @@ def parse_config(
         lookback_minutes=_integer(raw, "lookback_minutes", 60, 0, 1440),
         api_url=api_url_from_environment(environ),
         salescaling_user_emails_as_typed=emails,
+        file_transfer=_file_transfer(raw),
     )

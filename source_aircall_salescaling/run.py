@@ -9,10 +9,13 @@ from typing import Any
 
 from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
 from airbyte_cdk.models import ConnectorSpecification
-from airbyte_cdk.sources.utils.schema_helpers import split_config
+from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader, split_config
 
-from source_aircall_salescaling.config import parse_config
+from source_aircall_salescaling.config import api_url_from_environment, parse_config
+from source_aircall_salescaling.output import RecordLines
 from source_aircall_salescaling.source import SourceAircallSalescaling
+
+STREAMS = ("users", "calls", "recordings")
 
 
 class SalescalingEntrypoint(AirbyteEntrypoint):
@@ -26,12 +29,31 @@ class SalescalingEntrypoint(AirbyteEntrypoint):
         AirbyteEntrypoint.validate_connection(source_spec, config)
 
 
+def record_lines() -> RecordLines:
+    """Driven by the stream schemas shipped in the package (the ones discover declares)."""
+    loader = ResourceSchemaLoader("source_aircall_salescaling")
+    schemas = {stream: loader.get_schema(stream) for stream in STREAMS}
+    links: dict[str, str] = {}
+
+    def call_link(call_id: int) -> str:
+        # Read when the first file record goes out: by then `read` has validated it.
+        if "api" not in links:
+            links["api"] = api_url_from_environment()
+        return f"{links['api']}/v1/calls/{int(call_id)}"
+
+    return RecordLines(schemas, call_link)
+
+
 def run() -> None:
     # Everything imported so far (airbyte-cdk: some 130,000 objects) lives until exit:
     # out of the garbage collector's sight, each collection during a sync is cheaper.
     gc.freeze()
     entrypoint = SalescalingEntrypoint(SourceAircallSalescaling())
     arguments = entrypoint.parse_args(sys.argv[1:])
+    lines = record_lines()
     with PRINT_BUFFER:
         for message in entrypoint.run(arguments):
-            print(f"{message}\n", end="")
+            line, urgent = lines.complete(message)
+            print(f"{line}\n", end="")
+            if urgent:
+                PRINT_BUFFER.flush()

@@ -36,6 +36,9 @@ from source_aircall_salescaling.streams.users import UsersStream
 from source_aircall_salescaling.sync.context import SyncContext, SyncRequest
 
 CHECK_RETRIES = 2
+# What discover and read offer with "Copy Raw Files": the streams whose every record
+# brings a file.
+FILE_MODE_STREAMS = ("recordings",)
 
 
 class SourceAircallSalescaling(AbstractSource):
@@ -51,8 +54,20 @@ class SourceAircallSalescaling(AbstractSource):
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
         """Remember what was asked before the streams are built: `calls` and `recordings`
-        share one listing, which must reach back as far as either stream's state needs."""
-        self._request = sync_request(catalog, state)
+        share one listing, which must reach back as far as either stream's state needs.
+
+        In file mode only `recordings` exists (streams()): a file-mode destination takes
+        every record as a file. Other streams of the catalog are skipped by the CDK (status
+        INCOMPLETE, no record), and they must not lower the listing's bound either."""
+        file_transfer = parse_config(config).file_transfer
+        self._request = sync_request(catalog, state, file_transfer)
+        if file_transfer:
+            others = sorted({s.stream.name for s in catalog.streams} - set(FILE_MODE_STREAMS))
+            if others:
+                logger.warning(
+                    "Delivery method is Copy Raw Files: only the recordings stream is read, "
+                    f"not {', '.join(others)} (set up a Replicate Records connection for them)."
+                )
         yield from super().read(logger, config, catalog, state)
 
     def check_connection(
@@ -78,15 +93,21 @@ class SourceAircallSalescaling(AbstractSource):
         context = SyncContext(
             settings, logging.getLogger("airbyte"), self._request, Path(get_files_directory())
         )
+        if settings.file_transfer:
+            return [RecordingsStream(context)]
         return [UsersStream(context), CallsStream(context), RecordingsStream(context)]
 
 
 def sync_request(
-    catalog: ConfiguredAirbyteCatalog, state: list[AirbyteStateMessage] | None
+    catalog: ConfiguredAirbyteCatalog,
+    state: list[AirbyteStateMessage] | None,
+    file_transfer: bool = False,
 ) -> SyncRequest:
     request = SyncRequest()
     for configured in catalog.streams:
         name = configured.stream.name
+        if file_transfer and name not in FILE_MODE_STREAMS:
+            continue
         request.incremental[name] = configured.sync_mode == SyncMode.incremental
         if name == "recordings":
             request.include_files = bool(configured.include_files)

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,7 @@ def catalog(
             "primary_key": [[keys[name]]],
         }
         if name == "recordings":
-            entry["stream"]["is_file_based"] = True
+            entry["stream"]["is_file_based"] = False  # as discover declares it
             entry["include_files"] = include_files
         configured.append(entry)
     return {"streams": configured}
@@ -155,8 +155,10 @@ class Connector:
         state: list[dict[str, Any]] | None = None,
         timeout: float = 600,
         kill_after_records: int | None = None,
+        on_message: Callable[[dict[str, Any]], None] | None = None,
     ) -> ConnectorRun:
-        """Run one verb; with `kill_after_records`, SIGKILL it after that many RECORDs."""
+        """Run one verb; with `kill_after_records`, SIGKILL it after that many RECORDs;
+        `on_message` sees each message as it arrives, while the connector still runs."""
         command = [*connector_command(), verb]
         if config is not None:
             command += ["--config", self._write("config.json", config)]
@@ -189,6 +191,8 @@ class Connector:
                     noise.append(line)
                     continue
                 messages.append(message)
+                if on_message is not None:
+                    on_message(message)
                 if message.get("type") == "RECORD":
                     records += 1
                     if kill_after_records is not None and records >= kill_after_records:

@@ -328,3 +328,36 @@ def test_repr_of_the_config_never_shows_the_token() -> None:
     assert "s3cr3t-T0KEN-value" not in repr(config)
     assert "s3cr3t-T0KEN-value" not in str(config)
     assert "s3cr3t-T0KEN-value" not in f"{config!r} {[config]}"
+
+
+# delivery_method -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "delivery",
+    [None, {}, {"delivery_type": "use_records_transfer"}],
+)
+def test_records_only_is_the_default_delivery(delivery: Any) -> None:
+    overrides = {} if delivery is None else {"delivery_method": delivery}
+    assert parse_config(raw_config(**overrides), environ=NO_ENV).file_transfer is False
+
+
+def test_copy_raw_files_turns_file_transfer_on() -> None:
+    config = parse_config(
+        raw_config(delivery_method={"delivery_type": "use_file_transfer"}), environ=NO_ENV
+    )
+    assert config.file_transfer is True
+
+
+@pytest.mark.parametrize(
+    ("delivery", "named"),
+    [
+        ("use_file_transfer", "'delivery_method'"),
+        (["use_file_transfer"], "'delivery_method'"),
+        ({"delivery_type": "copy_files"}, "'delivery_method.delivery_type'"),
+        ({"delivery_type": True}, "'delivery_method.delivery_type'"),
+    ],
+)
+def test_a_bad_delivery_method_names_the_field(delivery: Any, named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        parse_config(raw_config(delivery_method=delivery), environ=NO_ENV)

@@ -4,14 +4,21 @@ Per call, in order:
 
     eligible? (import_rules) --no--> skipped, with the reason, in the import report
         | yes
-    include_files? --no--> size from one byte (Range 0-0) ----------------+
+    files wanted? --no--> size from one byte (Range 0-0) -----------------+
         | yes                                                             |
     stream the file to the staging folder (size limit enforced) ---------+--> record
         | 403 / expired URL: GET /v1/calls/{id} for a fresh URL, once more
         | still unavailable: watched again while within the lookback, else reported
 
-Downloads of a batch run in a small pool (the storage host is not rate limited and
-each download waits mostly on the network); records still come out in order.
+Files are wanted when the config says "Copy Raw Files" (`delivery_method`: the only
+signal the platform honours for a custom image) or the catalog sets `include_files` on
+`recordings` (a registry-published install, PyAirbyte cannot). Either one is enough.
+
+Downloads run in a small pool (the storage host is not rate limited and each download
+waits mostly on the network), one pool-full at a time: the records of a pool-full go
+out before the next one is fetched, so at most DOWNLOAD_WORKERS files sit staged
+without their record (a batch may hold more calls when they share a second). Records
+still come out in order.
 """
 
 from __future__ import annotations
@@ -83,9 +90,16 @@ class RecordingsStream(ListedCallsStream):
         return "call_id"
 
     def as_airbyte_stream(self) -> AirbyteStream:
+        """Not declared file-based: for a custom image the web app would then switch
+        include-files on, which the platform refuses (the definition has no
+        supportsFileTransfer), or deselect the stream. Files go by `delivery_method`."""
         stream = super().as_airbyte_stream()
-        stream.is_file_based = True
+        stream.is_file_based = False
         return stream
+
+    @property
+    def downloads_files(self) -> bool:
+        return self.context.config.file_transfer or self.context.request.include_files
 
     # Eligibility -------------------------------------------------------------------
     def judge(self, call: Call) -> Verdict:
@@ -105,13 +119,23 @@ class RecordingsStream(ListedCallsStream):
 
     # Emission ----------------------------------------------------------------------
     def emit_batch(self, batch: list[Call], progress: SyncProgress) -> Iterable[StreamData]:
-        fetch = self._download if self.context.request.include_files else self._probe
-        if len(batch) == 1:
-            outcomes: Iterable[Outcome] = [self._with_fresh_url(batch[0], fetch)]
-        else:
-            pool = ThreadPoolExecutor(max_workers=DOWNLOAD_WORKERS)
-            with pool:
-                outcomes = list(pool.map(lambda call: self._with_fresh_url(call, fetch), batch))
+        fetch = self._download if self.downloads_files else self._probe
+        for start in range(0, len(batch), DOWNLOAD_WORKERS):
+            yield from self._emit_outcomes(
+                self._fetch_all(batch[start : start + DOWNLOAD_WORKERS], fetch), progress
+            )
+
+    def _fetch_all(
+        self, calls: list[Call], fetch: Callable[[Call, str], Outcome]
+    ) -> list[Outcome]:
+        if len(calls) == 1:
+            return [self._with_fresh_url(calls[0], fetch)]
+        with ThreadPoolExecutor(max_workers=DOWNLOAD_WORKERS) as pool:
+            return list(pool.map(lambda call: self._with_fresh_url(call, fetch), calls))
+
+    def _emit_outcomes(
+        self, outcomes: list[Outcome], progress: SyncProgress
+    ) -> Iterable[StreamData]:
         report = self.context.report
         for outcome in outcomes:
             call = outcome.call

@@ -39,11 +39,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The CDK skips its image tests only when the docker CLI is missing; here the CLI may
-    be installed without an engine, so they are skipped when no daemon answers."""
+    """The CDK skips its image tests only when the docker CLI is missing. Here they run
+    when a daemon answers and an image is named with `--connector-image` (`make
+    image-test` builds one on a stand-in base and passes it): without that, the CDK
+    would build from the pinned base image, which cannot be pulled here, and `make test`
+    must not build images."""
     image_tests = [item for item in items if item.get_closest_marker("image_tests")]
-    if image_tests and not docker_engine_available():
-        skip = pytest.mark.skip(reason="no Docker engine answers `docker info`")
+    if not image_tests:
+        return
+    reason = None
+    if not docker_engine_available():
+        reason = "no Docker engine answers `docker info`"
+    elif not config.getoption("--connector-image", default=None):
+        reason = "no --connector-image given: `make image-test` builds the image and runs these"
+    if reason is not None:
+        skip = pytest.mark.skip(reason=reason)
         for item in image_tests:
             item.add_marker(skip)
 

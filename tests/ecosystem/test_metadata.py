@@ -87,8 +87,11 @@ def test_base_image_is_pinned_and_is_the_dockerfile_s(metadata: dict[str, Any]) 
     base_image = metadata["connectorBuildOptions"]["baseImage"]
     assert base_image == BASE_IMAGE
     assert re.search(r"@sha256:[0-9a-f]{64}$", base_image)
-    froms = [args for op, args in dockerfile_instructions(ROOT / "Dockerfile") if op == "FROM"]
-    assert froms == [base_image]
+    steps = dockerfile_instructions(ROOT / "Dockerfile")
+    froms = [args for op, args in steps if op == "FROM"]
+    assert froms == ["${BASE_IMAGE}"]
+    # The build argument, declared before FROM, defaults to the pinned base image.
+    assert steps[0] == ("ARG", f"BASE_IMAGE={base_image}")
 
 
 def test_dockerfile_follows_airbyte_s_python_image_convention() -> None:

@@ -178,4 +178,4 @@ def test_console_script_discover_loads_every_schema(installed: dict[str, Path]) 
     for name, stream in streams.items():
         packaged = json.loads((ROOT / PACKAGE / "schemas" / f"{name}.json").read_text())
         assert stream["json_schema"]["properties"] == packaged["properties"]
-    assert streams["recordings"].get("is_file_based") is True
+    assert streams["recordings"].get("is_file_based") is False  # files go by delivery_method

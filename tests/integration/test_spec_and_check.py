@@ -17,6 +17,7 @@ CONTRACT_FIELDS = [
     "max_recording_size_mb",
     "requests_per_minute",
     "lookback_minutes",
+    "delivery_method",
 ]
 
 
@@ -33,6 +34,24 @@ def test_spec_has_every_contract_field_with_title_order_and_description(
         assert field["title"] and field["description"].endswith(".")
     assert spec["properties"]["api_token"]["airbyte_secret"] is True
     assert spec["required"] == ["api_id", "api_token", "salescaling_user_emails"]
+
+
+def test_spec_offers_records_or_raw_files_and_defaults_to_records(connector: Connector) -> None:
+    """The shape of Airbyte's own file sources: the platform reads this field of the
+    config to run a job in file mode."""
+    spec = connector.run("spec").of_type("SPEC")[0]["spec"]["connectionSpecification"]
+    delivery = spec["properties"]["delivery_method"]
+    options = {
+        option["title"]: option["properties"]["delivery_type"]["const"]
+        for option in delivery["oneOf"]
+    }
+    assert options == {
+        "Replicate Records": "use_records_transfer",
+        "Copy Raw Files": "use_file_transfer",
+    }
+    assert delivery["default"] == {"delivery_type": "use_records_transfer"}
+    copy_files = next(o for o in delivery["oneOf"] if o["title"] == "Copy Raw Files")
+    assert "Amazon S3 or Azure Blob Storage" in copy_files["description"]
 
 
 def test_spec_tells_where_the_keys_are_made(connector: Connector) -> None:
