@@ -101,6 +101,8 @@ def plan(
     horizon: int = HORIZON,
     overlap: int = OVERLAP,
     drops: Drops | None = None,
+    lookup: Callable[[int], Call | None] | None = None,
+    fingerprint: Callable[[Call], int] | None = None,
 ) -> SyncPlan:
     return plan_sync(
         calls if isinstance(calls, Recorder) else newest_first(calls),
@@ -113,6 +115,8 @@ def plan(
         watch_horizon=horizon,
         overlap=overlap,
         on_drop=drops if drops is not None else Drops(),
+        lookup=lookup,
+        fingerprint=fingerprint,
     )
 
 
@@ -288,10 +292,10 @@ EDGE = CURSOR - OVERLAP  # calls that started after this are listed again
 
 def test_incremental_sync_judges_only_new_pending_or_unseen_calls_of_the_overlap() -> None:
     judged: list[int] = []
-    old = CallCursor(cursor=CURSOR, pending={2: EDGE - 100}, seen={4: CURSOR - 10})
+    old = CallCursor(cursor=CURSOR, pending={2: EDGE + 100}, seen={4: CURSOR - 10})
     calls = [
         call(1, CURSOR + 5),  # new
-        call(2, EDGE - 100),  # pending
+        call(2, EDGE + 100),  # pending
         call(3, EDGE),  # on the edge of the overlap (exclusive): decided earlier
         call(4, CURSOR - 10),  # seen: decided earlier
         call(5, CURSOR - 20),  # in the overlap but not seen: listed late by Aircall
@@ -329,28 +333,34 @@ def test_call_older_than_the_overlap_that_was_not_pending_is_not_emitted() -> No
     assert later.emit == []
 
 
-def test_pending_call_that_became_ready_is_emitted() -> None:
-    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 300})
+def by_id(*calls: Call) -> Callable[[int], Call | None]:
+    """`GET /v1/calls/{id}` over these calls: None (a 404) for any other id."""
+    known = {c.id: c for c in calls}
+    return known.get
 
-    later = plan([call(7, EDGE - 300, done=True)], old=old)
+
+def test_pending_call_that_became_ready_is_emitted() -> None:
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE + 300})
+
+    later = plan([call(7, EDGE + 300, done=True)], old=old)
 
     assert ids(later.emit) == [7]
     assert later.watch == {}
 
 
 def test_pending_call_still_not_ready_stays_watched() -> None:
-    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 300})
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE + 300})
 
-    later = plan([call(7, EDGE - 300, done=False)], old=old)
+    later = plan([call(7, EDGE + 300, done=False)], old=old)
 
     assert later.emit == []
-    assert later.watch == {7: EDGE - 300}
+    assert later.watch == {7: EDGE + 300}
 
 
 def test_pending_call_whose_started_at_moved_one_second_is_still_found() -> None:
-    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 300})
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE + 300})
 
-    later = plan([call(7, EDGE - 299)], old=old)
+    later = plan([call(7, EDGE + 301)], old=old)
 
     assert ids(later.emit) == [7]
 
@@ -407,7 +417,7 @@ def test_pending_call_that_left_the_window_is_dropped() -> None:
 
 def test_pending_call_no_longer_listed_is_dropped() -> None:
     drops = Drops()
-    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 300})
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE + 300})
 
     later = plan([call(8, CURSOR + 10)], old=old, drops=drops)
 
@@ -415,15 +425,15 @@ def test_pending_call_no_longer_listed_is_dropped() -> None:
     assert "no longer listed" in drops.seen[7]
 
 
-def test_call_in_progress_for_longer_than_six_hours_is_dropped() -> None:
+def test_call_in_progress_for_longer_than_six_hours_stays_watched() -> None:
     drops = Drops()
     stuck_since = T - STALE_IN_PROGRESS_SECONDS - 1
     old = CallCursor(cursor=CURSOR, pending={7: stuck_since})
 
-    later = plan([call(7, stuck_since, done=False)], old=old, drops=drops)
+    later = plan([], old=old, drops=drops, lookup=by_id(call(7, stuck_since, done=False)))
 
-    assert 7 not in later.watch
-    assert 7 in drops.seen
+    assert later.watch == {7: stuck_since}
+    assert drops.seen == {}
 
 
 def test_call_in_progress_for_just_under_six_hours_stays_watched() -> None:
@@ -450,9 +460,9 @@ def test_done_call_waiting_for_its_recording_is_not_dropped_as_stale() -> None:
 
 def test_pending_call_that_is_ready_is_not_also_dropped() -> None:
     drops = Drops()
-    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 300})
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE + 300})
 
-    plan([call(7, EDGE - 300)], old=old, drops=drops)
+    plan([call(7, EDGE + 300)], old=old, drops=drops)
 
     assert drops.seen == {}
 
@@ -463,14 +473,15 @@ def test_incremental_sync_stops_paging_at_its_lower_bound() -> None:
         newest_first(
             [
                 call(1, CURSOR + 1),
-                call(7, EDGE - 300),
-                call(8, EDGE - 301),  # on the lower bound (exclusive): the first not needed
+                call(6, EDGE + 1),
+                call(8, EDGE),  # on the lower bound (exclusive): the first not needed
+                call(7, EDGE - 300),  # pending, but older than the re-listed range
                 call(9, EDGE - 5_000),
             ]
         )
     )
 
-    plan(listing, old=old)
+    plan(listing, old=old, lookup=by_id(call(7, EDGE - 300, done=False)))
 
     assert listing.taken == 3
 
@@ -515,10 +526,10 @@ def test_lower_bound_without_pending_calls_is_the_start_of_the_overlap() -> None
     assert CallCursor(cursor=CURSOR).lower_bound(WINDOW_START, OVERLAP) == CURSOR - OVERLAP
 
 
-def test_lower_bound_reaches_back_to_the_oldest_pending_call_minus_one_second() -> None:
+def test_lower_bound_does_not_reach_back_to_old_pending_calls() -> None:
     old = CallCursor(cursor=CURSOR, pending={1: EDGE - 50, 2: EDGE - 900, 3: CURSOR - 10})
 
-    assert old.lower_bound(WINDOW_START, OVERLAP) == EDGE - 901
+    assert old.lower_bound(WINDOW_START, OVERLAP) == EDGE
 
 
 def test_pending_call_inside_the_overlap_does_not_move_the_lower_bound() -> None:
@@ -528,7 +539,7 @@ def test_pending_call_inside_the_overlap_does_not_move_the_lower_bound() -> None
 
 
 def test_lower_bound_is_never_before_the_window_start() -> None:
-    old = CallCursor(cursor=CURSOR, pending={1: WINDOW_START - 86_400})
+    old = CallCursor(cursor=CURSOR, since=WINDOW_START - 86_400)
 
     assert old.lower_bound(WINDOW_START, OVERLAP) == WINDOW_START
 
@@ -607,15 +618,15 @@ def test_state_after_the_last_batch_moves_the_cursor_to_the_sync_time() -> None:
 
 
 def test_state_after_a_batch_keeps_pending_calls_that_were_not_emitted() -> None:
-    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 300, 8: EDGE - 200})
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE + 300, 8: EDGE + 400})
     sync = plan(
-        [call(7, EDGE - 300), call(8, EDGE - 200, done=False), call(1, CURSOR + 10)], old=old
+        [call(7, EDGE + 300), call(8, EDGE + 400, done=False), call(1, CURSOR + 10)], old=old
     )
     progress = SyncProgress(sync)
 
     progress.emitted(sync.emit[0])
 
-    assert progress.state().pending == {8: EDGE - 200}
+    assert progress.state().pending == {8: EDGE + 400}
 
 
 def test_deferred_call_is_watched_in_the_next_state() -> None:

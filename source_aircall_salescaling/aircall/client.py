@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import time
 from base64 import b64encode
 from collections import Counter
@@ -43,6 +44,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping impor
 )
 from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from requests.auth import HTTPBasicAuth
 
 from source_aircall_salescaling.aircall.models import (
@@ -59,6 +61,7 @@ PAGE_SIZE = 50  # Aircall's maximum; larger values are silently clamped
 RATE_LIMIT_FALLBACK_SECONDS = 60.0
 MAX_RETRIES = 8
 _JSON_ATTRIBUTE = "_aircall_json"
+_ONE_CALL = re.compile(r"^/v1/calls/\d+(\?|$)")
 
 KEYS_HELP = (
     "Check the API ID and API token in the connector settings. Keys are made by an Aircall "
@@ -94,6 +97,10 @@ AIRCALL_ERROR_MAPPING: Mapping[int | str | type[Exception], ErrorResolution] = {
 }
 
 
+class CallUnavailable(Exception):
+    """A call could not be fetched by id now (not a 404): it may still exist."""
+
+
 class AircallErrorHandler(HttpStatusErrorHandler):
     """The CDK's status mapping, plus: a 200 whose body is not JSON is retried.
 
@@ -103,6 +110,13 @@ class AircallErrorHandler(HttpStatusErrorHandler):
     def interpret_response(
         self, response_or_exception: requests.Response | Exception | None = None
     ) -> ErrorResolution:
+        if (
+            isinstance(response_or_exception, requests.Response)
+            and response_or_exception.status_code == 404
+            and _ONE_CALL.search(response_or_exception.request.path_url or "")
+        ):
+            # One call asked by id and not found: it was deleted. The caller decides.
+            return ErrorResolution(ResponseAction.IGNORE, FailureType.transient_error, None)
         resolution = super().interpret_response(response_or_exception)
         if (
             isinstance(response_or_exception, requests.Response)
@@ -192,6 +206,9 @@ class AircallClient:
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET a JSON document from the API (paced, retried, errors mapped)."""
+        return self._json(self._send(path, params))
+
+    def _send(self, path: str, params: Mapping[str, Any] | None) -> requests.Response:
         self.requests[path if not path.startswith("/v1/calls/") else "/v1/calls/{id}"] += 1
         _, response = self._http.send_request(
             "GET",
@@ -199,6 +216,10 @@ class AircallClient:
             request_kwargs={},
             params={key: str(value) for key, value in (params or {}).items()},
         )
+        return response
+
+    @staticmethod
+    def _json(response: requests.Response) -> Any:
         if hasattr(response, _JSON_ATTRIBUTE):
             return getattr(response, _JSON_ATTRIBUTE)
         return orjson.loads(response.content)
@@ -221,17 +242,25 @@ class AircallClient:
             page += 1
 
     def call(self, call_id: int) -> Call | None:
-        """One call with fresh media URLs (recording URLs expire), or None if it is gone."""
+        """One call with fresh media URLs (recording URLs expire), or None when Aircall
+        answers 404: the call was deleted. Any other failure (retries exhausted, an
+        answer that cannot be read) raises `CallUnavailable`: the call may well still
+        exist, so the caller must not take it for gone."""
         try:
-            body = self.get(f"/v1/calls/{call_id}", {"fetch_contact": "true"})
-        except Exception as error:  # a 404 or an exhausted retry: the caller reports the call
-            self._logger.warning(f"Could not refresh call {call_id}: {_first_line(error)}")
-            return None
-        try:
+            response = self._send(f"/v1/calls/{call_id}", {"fetch_contact": "true"})
+            if response.status_code == 404:
+                self._logger.info(f"Aircall has no call {call_id} any more (404).")
+                return None
+            body = self._json(response)
             return parse_call(body.get("call") if isinstance(body, Mapping) else None)
-        except PayloadError as error:
-            self._logger.warning(f"Call {call_id} cannot be read: {error}")
-            return None
+        except AirbyteTracedException as error:
+            if error.failure_type == FailureType.config_error:
+                raise  # rejected credentials stop the sync, they are not one call's problem
+            self._logger.warning(f"Could not fetch call {call_id}: {_first_line(error)}")
+            raise CallUnavailable(f"call {call_id}: {_first_line(error)}") from None
+        except Exception as error:
+            self._logger.warning(f"Could not fetch call {call_id}: {_first_line(error)}")
+            raise CallUnavailable(f"call {call_id}: {_first_line(error)}") from None
 
     def calls_newest_first(self, window: TimeWindow) -> Iterator[Call]:
         """Every call in `window`, newest first (by started_at, then id), lazily.

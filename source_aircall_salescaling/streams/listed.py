@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from airbyte_cdk.models import (
@@ -78,6 +78,10 @@ class ListedCallsStream(Stream):
     def confirm(self, call: Call) -> Verdict:
         return Verdict.ready()
 
+    def changed_records(self) -> Callable[[Call], int] | None:
+        """A hash of the record, for a stream that emits a record again once it changed."""
+        return None
+
     @abstractmethod
     def emit_batch(self, batch: list[Call], progress: SyncProgress) -> Iterable[StreamData]: ...
 
@@ -110,6 +114,8 @@ class ListedCallsStream(Stream):
             watch_horizon=STALE_IN_PROGRESS_SECONDS + context.config.lookback_seconds,
             overlap=context.overlap,
             on_drop=self._on_drop,
+            lookup=context.pending_call,
+            fingerprint=self.changed_records(),
         )
         self._plan = plan
         self._progress = SyncProgress(plan)
@@ -140,7 +146,8 @@ class ListedCallsStream(Stream):
             client = self.context.client
             self.logger.info(
                 f"Stream {self.name} summary: listed {self._plan.listed} calls, emitted "
-                f"{self._emitted} records, watching {len(saved.pending)} calls, "
+                f"{self._emitted} records, watching {len(saved.pending)} calls "
+                f"({self._plan.looked_up} fetched by id), "
                 f"{sum(client.requests.values())} Aircall requests so far this sync "
                 f"({dict(client.requests)}), {time.monotonic() - self._started:.1f} s."
             )

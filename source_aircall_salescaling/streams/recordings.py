@@ -8,7 +8,9 @@ Per call, in order:
         | yes                                                             |
     stream the file to the staging folder (size limit enforced) ---------+--> record
         | 403 / expired URL: GET /v1/calls/{id} for a fresh URL, once more
-        | still unavailable: watched again while within the lookback, else reported
+        | 404 for the call: it was deleted in Aircall (reported)
+        | still unavailable: retried on later syncs (by id once out of the re-listed
+        |   range) for a day after the call ended, then given up and reported
 
 Downloads of a batch run in a small pool (the storage host is not rate limited and
 each download waits mostly on the network); records still come out in order.
@@ -32,6 +34,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.streams.core import StreamData
 
 from source_aircall_salescaling import import_rules
+from source_aircall_salescaling.aircall.client import CallUnavailable
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.recordings.downloader import (
     RecordingDownloader,
@@ -47,6 +50,7 @@ from source_aircall_salescaling.sync.context import SyncContext
 from source_aircall_salescaling.sync.cursor import SyncPlan, SyncProgress, Verdict
 
 DOWNLOAD_WORKERS = 4
+RETRY_FAILED_TRANSFERS_SECONDS = 86_400
 T = TypeVar("T")
 
 
@@ -191,8 +195,13 @@ class RecordingsStream(ListedCallsStream):
             except RecordingExpired as error:
                 if attempt == 2:
                     return self._unavailable(call, str(error), transient=False)
-                fresh = self.context.client.call(call.id)
-                url = fresh.recording_url if fresh is not None else None
+                try:
+                    fresh = self.context.client.call(call.id)
+                except CallUnavailable as failure:
+                    return self._unavailable(call, f"no fresh URL: {failure}", transient=True)
+                if fresh is None:
+                    return Outcome(call, skip_reason=import_rules.CALL_DELETED)
+                url = fresh.recording_url
                 if url is not None:
                     self._urls[call.id] = url
             except RecordingUnavailable as error:
@@ -200,19 +209,26 @@ class RecordingsStream(ListedCallsStream):
         return self._unavailable(call, "no fresh URL", transient=False)
 
     def _unavailable(self, call: Call, why: str, transient: bool) -> Outcome:
-        """A transfer that failed (storage errors, bodies cut short) is tried again on
-        every sync while the call is in the import window: the file exists, it must not be
-        lost to an outage. A URL that Aircall no longer signs is given the lookback."""
+        """A transfer that failed (storage errors, bodies cut short, no answer from
+        Aircall) is tried again on later syncs, for `RETRY_FAILED_TRANSFERS_SECONDS` after
+        the call ended: the file exists, it must not be lost to an outage, but a file that
+        never comes must not be retried for the whole window either. A URL that Aircall
+        no longer signs is given the lookback."""
         ended = call.ended_at if call.ended_at is not None else call.started_at
-        in_lookback = self.context.sync_time < ended + self.context.config.lookback_seconds
-        retry = transient or in_lookback
+        now = self.context.sync_time
+        if transient:
+            retry = now < ended + RETRY_FAILED_TRANSFERS_SECONDS
+            reason = import_rules.TRANSFERS_FAILED
+        else:
+            retry = now < ended + self.context.config.lookback_seconds
+            reason = import_rules.UNAVAILABLE
         self.logger.warning(
             f"Recording of call {call.id} could not be fetched ({why}); "
-            + ("it is tried again on the next sync." if retry else "giving up on it.")
+            + ("it is tried again on the next sync." if retry else f"giving up on it: {reason}.")
         )
         if retry:
             return Outcome(call, retry_later=True)
-        return Outcome(call, skip_reason=import_rules.UNAVAILABLE)
+        return Outcome(call, skip_reason=reason)
 
     def finish(self, plan: SyncPlan) -> None:
         report = self.context.report
@@ -222,5 +238,8 @@ class RecordingsStream(ListedCallsStream):
         assert self._progress is not None
         report.waiting = len(self._progress.state().pending)
         report.left_behind = plan.left_behind
+        report.left_behind_is_lower_bound = plan.left_behind_lower_bound
+        for call_id in plan.gone:
+            report.skip(call_id, import_rules.CALL_DELETED)
         for line in report.lines():
             self.logger.info(line)
