@@ -20,13 +20,16 @@ from source_aircall_salescaling.aircall.models import Agent, Call, iso_utc
 from source_aircall_salescaling.config import ConfigError, parse_config
 from source_aircall_salescaling.import_rules import eligible
 from source_aircall_salescaling.sync.cursor import (
+    MAX_LOOKUPS_PER_SYNC,
     STALE_IN_PROGRESS_SECONDS,
     CallCursor,
+    LookupFailed,
     Readiness,
     SyncPlan,
     SyncProgress,
     Verdict,
     batches,
+    lookup_due,
     plan_sync,
     relist_overlap,
 )
@@ -115,8 +118,8 @@ def plan(
         watch_horizon=horizon,
         overlap=overlap,
         on_drop=drops if drops is not None else Drops(),
-        lookup=lookup,
-        fingerprint=fingerprint,
+        **({"lookup": lookup} if lookup is not None else {}),
+        **({"fingerprint": fingerprint} if fingerprint is not None else {}),
     )
 
 
@@ -888,3 +891,105 @@ def test_state_for_ten_thousand_calls_a_day_stays_under_64_kib_at_the_largest_lo
     state = state_after_a_day(1440, with_recordings=False)
 
     assert size(state) < 64 * KIB
+
+
+# Months of syncs: clock jumps, first-sync failures, retries by id -----------------------
+
+
+def test_a_clock_two_days_ahead_then_corrected_never_duplicates_nor_loses_a_call() -> None:
+    calls = [call(i, T - 3_000 + 100 * i) for i in range(60)]  # up to T + 2_900
+    ahead, corrected = T + 2 * DAY, T + 900
+    first = plan(listed_at(calls, T), cap=1_000)
+    state = finish(first)
+    emitted = ids(first.emit)
+    for clock, really in [
+        (ahead, T + 300),
+        (corrected, T + 900),
+        (T + 1_800, T + 1_800),
+        (T + 2 * 3_600, T + 2 * 3_600),
+    ]:
+        sync = plan(
+            listed_at(calls, really), old=state, sync_time=clock, window_start=clock - 14 * DAY
+        )
+        assert state.cursor is not None
+        state = finish(sync)
+        assert state.cursor >= clock or state.cursor == ahead
+        emitted += ids(sync.emit)
+
+    assert sorted(emitted) == sorted(c.id for c in calls)
+
+
+def test_the_cursor_never_moves_backwards_when_the_clock_does() -> None:
+    state = finish(plan([call(1, T - 10)], sync_time=T + 2 * DAY))
+
+    later = finish(plan([call(1, T - 10), call(2, T + 100)], old=state, sync_time=T + 600))
+
+    assert later.cursor == T + 2 * DAY
+    assert later.since is not None and later.since <= T - 10
+
+
+def test_first_sync_files_that_fail_keep_their_slot_so_later_syncs_stay_under_the_cap() -> None:
+    calls = [call(i, T - 60 * i) for i in range(1, 41)]
+    first = plan(calls, cap=5, confirm=lambda c: Verdict.wait("recording unavailable"))
+    state = finish(first)
+
+    second = plan(calls, old=state, sync_time=T + 900, window_start=WINDOW_START + 900)
+
+    assert first.emit == []
+    assert len(state.pending) == 5
+    assert sorted(ids(second.emit)) == [1, 2, 3, 4, 5]
+
+
+def test_a_pending_call_gone_from_aircall_is_dropped_with_its_reason() -> None:
+    drops = Drops()
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 3_000})
+
+    later = plan([], old=old, drops=drops, lookup=by_id())
+
+    assert later.watch == {}
+    assert later.gone == [7]
+    assert "deleted in Aircall" in drops.seen[7]
+
+
+def test_a_pending_call_that_cannot_be_fetched_now_stays_pending() -> None:
+    def failing(call_id: int) -> Call | None:
+        raise LookupFailed("HTTP 503, retries exhausted")
+
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 3_000})
+
+    later = plan([], old=old, lookup=failing)
+
+    assert later.watch == {7: EDGE - 3_000}
+
+
+def test_lookups_by_id_are_bounded_per_sync() -> None:
+    old = CallCursor(cursor=CURSOR, pending={i: EDGE - 3_000 - i for i in range(100)})
+    asked: list[int] = []
+
+    def lookup(call_id: int) -> Call | None:
+        asked.append(call_id)
+        return call(call_id, EDGE - 3_000 - call_id, done=False)
+
+    later = plan([], old=old, lookup=lookup)
+
+    assert len(asked) == MAX_LOOKUPS_PER_SYNC
+    assert set(later.watch) == set(range(100))
+
+
+def test_an_old_pending_call_is_looked_up_every_sync_for_a_day_then_less_often() -> None:
+    every_15_minutes = [T + 900 * n for n in range(4 * 20)]  # 20 hours of syncs
+    young, old_call = T - 3_600, T - 3 * DAY
+
+    young_checks = sum(lookup_due(young, t - 900, t) for t in every_15_minutes)
+    old_checks = sum(lookup_due(old_call, t - 900, t) for t in every_15_minutes)
+
+    assert young_checks == len(every_15_minutes)
+    assert 3 <= old_checks <= 5  # every 6 hours
+
+
+def test_a_done_call_waiting_for_its_recording_is_looked_for_by_listing_not_by_id() -> None:
+    waiting = call(7, T - 3 * 3_600)
+    first = plan([waiting], judge=lambda c: Verdict.wait("recording not ready yet"))
+    state = finish(first)
+
+    assert state.lower_bound(WINDOW_START, OVERLAP) < waiting.started_at

@@ -10,8 +10,10 @@ still rewrite it (`duration`, `started_at` +1 s) after that. So the state of `ca
      "pending": {"2100000123": 1763892000},    calls not ready yet -> started_at
      "seen": {"2100000130": 1763891900, ...},  calls decided (emitted, or skipped for
                                                good) that started after `since`
-     "prints": {"2100000130": 88412, ...}}     `calls` only: a short hash of the record
+     "prints": {"2100000130": 88412, ...},     `calls` only: a short hash of the record
                                                emitted, for the calls in `seen`
+     "relist_from": 1763887000}                the oldest done call waiting for its
+                                               recording (- 1 s), when there is one
 
 A sync at time T lists, newest first, only the calls in
 
@@ -21,10 +23,12 @@ A sync at time T lists, newest first, only the calls in
      `seen`), and a `calls` record that Aircall changed is emitted again (its print
      differs); nothing older is listed, whatever is pending
 
-and handles a listed call if it is pending, or not in `seen`. A pending call older than
-`since` (stuck in progress for hours, or waiting for a retry) is not reached by listing
-back to it: it is fetched by id (`GET /v1/calls/{id}`), every sync for its first hours,
-then at growing intervals, at most `MAX_LOOKUPS_PER_SYNC` a sync; a 404 means it is gone.
+and handles a listed call if it is pending, or not in `seen`. A done call waiting for
+its recording (for at most `lookback_minutes`) is looked for in the listing, which then
+starts at `relist_from` instead. Any other pending call older than `since` (stuck in
+progress for hours, or a file whose transfer failed) is not reached by listing back to
+it: it is fetched by id (`GET /v1/calls/{id}`), every sync for its first day, then at
+growing intervals, at most `MAX_LOOKUPS_PER_SYNC` a sync; a 404 means it is gone.
 
 `since` only moves forward, to `overlap + 1 s` before the newest call listed (never
 past T), and it is saved in the state, so
@@ -123,6 +127,7 @@ class CallCursor:
     seen: Mapping[int, int] = field(default_factory=dict)
     since: int | None = None  # None: a state written before `since` was saved
     prints: Mapping[int, int] = field(default_factory=dict)
+    relist_from: int | None = None  # the oldest done call waiting for its recording, - 1 s
 
     def edge(self, overlap: int) -> int:
         """`seen` knows every call decided that started after this moment."""
@@ -133,7 +138,8 @@ class CallCursor:
         """Listing starts after this moment (exclusive, like Aircall's `from`)."""
         if self.cursor is None:
             return window_start
-        return max(window_start, self.edge(overlap))
+        edge = self.edge(overlap)
+        return max(window_start, min(edge, self.relist_from if self.relist_from else edge))
 
     def handles(self, call: Call, overlap: int) -> bool:
         """Whether this sync decides about `call` (else an earlier sync already did)."""
@@ -151,6 +157,8 @@ class CallCursor:
         state["seen"] = {str(key): value for key, value in sorted(self.seen.items())}
         if self.prints:
             state["prints"] = {str(key): value for key, value in sorted(self.prints.items())}
+        if self.relist_from is not None:
+            state["relist_from"] = self.relist_from
         return state
 
     @staticmethod
@@ -164,17 +172,16 @@ class CallCursor:
             pending = {int(k): int(v) for k, v in dict(state.get("pending", {})).items()}
             seen = {int(k): int(v) for k, v in dict(state.get("seen", {})).items()}
             prints = {int(k): int(v) for k, v in dict(state.get("prints", {})).items()}
-            raw_since = state.get("since")
-            if raw_since is not None and (
-                isinstance(raw_since, bool) or not isinstance(raw_since, int)
-            ):
-                raise TypeError(f"'since' is {raw_since!r}")
+            raw_since, relist_from = state.get("since"), state.get("relist_from")
+            for name, value in (("since", raw_since), ("relist_from", relist_from)):
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                    raise TypeError(f"'{name}' is {value!r}")
         except (KeyError, TypeError, ValueError) as error:
             raise ConfigError(
                 f"The saved state of stream '{stream}' cannot be read ({error!r}); reset the "
                 "stream in Airbyte to start it again."
             ) from None
-        return CallCursor(int(moment.timestamp()), pending, seen, raw_since, prints)
+        return CallCursor(int(moment.timestamp()), pending, seen, raw_since, prints, relist_from)
 
 
 @dataclass
@@ -197,6 +204,7 @@ class SyncPlan:
     prints: dict[int, int] = field(default_factory=dict)  # `calls`: print of each emitted
     looked_up: int = 0  # calls fetched by id
     gone: list[int] = field(default_factory=list)  # pending calls Aircall answered 404 for
+    waiting_from: int | None = None  # the oldest done call watched for its recording
 
     def next_since(self) -> int:
         """`since` of the state saved at the end of this sync (see the module docstring)."""
@@ -279,6 +287,8 @@ def plan_sync(
                 plan.prints[call.id] = fingerprint(call)
         elif verdict.readiness is Readiness.WAIT:
             plan.watch[call.id] = call.started_at
+            if call.is_done and (plan.waiting_from is None or call.started_at < plan.waiting_from):
+                plan.waiting_from = call.started_at  # its recording is looked for by listing
         else:
             plan.skipped.append((call, verdict.reason or "not importable"))
 
@@ -405,7 +415,9 @@ class SyncProgress:
             pending = {**plan.watch, **self.deferred}
             seen = {k: v for k, v in old.seen.items() if v > since and k not in pending}
             seen.update(self._settled_after(since, pending))
-            return CallCursor(cursor, pending, seen, since, self._prints(seen))
+            relist = plan.waiting_from
+            relist = None if relist is None else relist - STARTED_AT_DRIFT_SECONDS
+            return CallCursor(cursor, pending, seen, since, self._prints(seen), relist)
         if not self.handled:
             return old
         if old.cursor is None:
@@ -419,12 +431,18 @@ class SyncProgress:
                 for k, v in self._settled_after(last - STARTED_AT_DRIFT_SECONDS, pending)
                 if v <= last
             }
+            waiting = [v for k, v in pending.items() if k in plan.watch]
             return CallCursor(
-                last, pending, seen, last - STARTED_AT_DRIFT_SECONDS, self._prints(seen)
+                last,
+                pending,
+                seen,
+                last - STARTED_AT_DRIFT_SECONDS,
+                self._prints(seen),
+                min(waiting) - STARTED_AT_DRIFT_SECONDS if waiting else None,
             )
         since = old.edge(plan.overlap)
         pending = {k: v for k, v in old.pending.items() if not self.decided(k)}
         pending.update(self.deferred)
         seen = {k: v for k, v in old.seen.items() if k not in pending}
         seen.update(self._settled_after(-1, pending))
-        return CallCursor(old.cursor, pending, seen, since, self._prints(seen))
+        return CallCursor(old.cursor, pending, seen, since, self._prints(seen), old.relist_from)
