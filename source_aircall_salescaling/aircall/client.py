@@ -283,18 +283,17 @@ class AircallClient:
             yield from self._calls_in(part, body)
 
     def _calls_in(self, part: TimeWindow, body: Any) -> Iterator[Call]:
+        """Page numbers over a listing that moves: a call that leaves the window (deleted,
+        or its `started_at` rewritten) between two pages shifts every later call up, and
+        the call that moved onto the page already read would be missed. So `meta.total`
+        is compared between pages; when it shrank, the pages that the shift can reach are
+        read again first (only calls not yielded yet are yielded: order stays newest
+        first). A call entering the window shifts calls down: read twice, yielded once."""
         page = 1
         seen: set[int] = set()
+        total = _total(body)
         while True:
-            for raw in _list(body, "calls"):
-                try:
-                    call = parse_call(raw)
-                except PayloadError as error:
-                    self._logger.warning(f"Skipping an Aircall call that cannot be read: {error}")
-                    continue
-                if call.id not in seen:  # a call inserted while paging shifts pages by one
-                    seen.add(call.id)
-                    yield call
+            yield from self._new_calls(body, seen)
             if not _meta(body).get("next_page_link"):
                 return
             page += 1
@@ -305,6 +304,28 @@ class AircallClient:
                 )
                 return
             body = self._calls_page(part, page)
+            now = _total(body)
+            if total is not None and now is not None and now < total:
+                back = -(-(total - now) // PAGE_SIZE)
+                self._logger.info(
+                    f"{total - now} calls left {part} while it was paged; reading "
+                    f"{min(back, page - 1)} page(s) again so that no call is missed."
+                )
+                for earlier in range(max(1, page - back), page):
+                    yield from self._new_calls(self._calls_page(part, earlier), seen)
+            if now is not None:
+                total = now
+
+    def _new_calls(self, body: Any, seen: set[int]) -> Iterator[Call]:
+        for raw in _list(body, "calls"):
+            try:
+                call = parse_call(raw)
+            except PayloadError as error:
+                self._logger.warning(f"Skipping an Aircall call that cannot be read: {error}")
+                continue
+            if call.id not in seen:  # a call inserted while paging shifts pages by one
+                seen.add(call.id)
+                yield call
 
     def _calls_page(self, part: TimeWindow, page: int) -> Any:
         return self.get(
@@ -326,6 +347,11 @@ def _meta(body: Any) -> Mapping[str, Any]:
     if not isinstance(meta, Mapping):
         raise PayloadError("Aircall's answer has no 'meta' object (paging information)")
     return meta
+
+
+def _total(body: Any) -> int | None:
+    total = _meta(body).get("total")
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
 
 
 def _list(body: Any, key: str) -> list[Any]:
