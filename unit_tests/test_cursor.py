@@ -30,8 +30,10 @@ from source_aircall_salescaling.sync.cursor import (
     Verdict,
     batches,
     lookup_due,
+    pack_calls,
     plan_sync,
     relist_overlap,
+    unpack_calls,
 )
 
 T = 1_800_000_000  # the sync time
@@ -881,12 +883,6 @@ def test_state_size_check_covers_a_state_that_remembers_the_last_hour() -> None:
     assert len(state["seen"]) + len(state["pending"]) >= calls_an_hour - 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="every call waiting for its recording is kept in 'pending' by id; with the "
-    "largest allowed lookback_minutes (1440) and 10,000 calls a day without recordings "
-    "the state holds ~10,000 entries (~250 KiB), over the contract's 64 KiB",
-)
 def test_state_for_ten_thousand_calls_a_day_stays_under_64_kib_at_the_largest_lookback() -> None:
     state = state_after_a_day(1440, with_recordings=False)
 
@@ -993,3 +989,25 @@ def test_a_done_call_waiting_for_its_recording_is_looked_for_by_listing_not_by_i
     state = finish(first)
 
     assert state.lower_bound(WINDOW_START, OVERLAP) < waiting.started_at
+
+
+def test_a_large_state_is_packed_and_reads_back_the_same() -> None:
+    pending = {2_100_000_000 + 347 * n: T - DAY + 9 * n for n in range(CALLS_A_DAY)}
+    original = CallCursor(cursor=T, pending=pending, seen={5: T - 10}, since=T - 3_601)
+
+    saved = json.loads(json.dumps(original.to_state()))
+
+    assert isinstance(saved["pending"], str)
+    assert saved["seen"] == {"5": T - 10}
+    assert CallCursor.from_state(saved, "recordings") == original
+    assert size(saved) < 64 * KIB
+
+
+@given(
+    entries=st.dictionaries(
+        st.integers(1, 2**63 - 1), st.integers(0, 4_000_000_000), min_size=401, max_size=600
+    )
+)
+@settings(max_examples=20, deadline=None)
+def test_packed_calls_round_trip(entries: dict[int, int]) -> None:
+    assert unpack_calls(pack_calls(entries)) == entries

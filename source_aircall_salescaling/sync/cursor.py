@@ -15,6 +15,9 @@ still rewrite it (`duration`, `started_at` +1 s) after that. So the state of `ca
      "relist_from": 1763887000}                the oldest done call waiting for its
                                                recording (- 1 s), when there is one
 
+(`pending` and `seen` are saved packed, as text, once they hold more than `PACK_OVER`
+calls: see `pack_calls`.)
+
 A sync at time T lists, newest first, only the calls in
 
     (since ...................................... newest listed call ....... T]
@@ -71,6 +74,45 @@ CHECK_EVERY_SYNC_SECONDS = 86_400
 CHECK_EVERY_SECONDS = 15 * 60
 MAX_CHECK_INTERVAL_SECONDS = 6 * 3600
 MAX_LOOKUPS_PER_SYNC = 30
+# A `pending` or `seen` map larger than this is saved packed (see `pack_calls`).
+PACK_OVER = 400
+
+
+def pack_calls(entries: Mapping[int, int]) -> str:
+    """`{call id: started_at}` as short text, for the states that hold thousands of calls
+    (10,000 calls a day waiting for their recording with a 24-hour lookback): sorted by
+    id, each entry is the difference of its id and of its started_at from the entry
+    before, in base 36, `id:started` joined by commas. About 4 to 7 bytes a call instead
+    of 26 as JSON."""
+    parts: list[str] = []
+    previous_id = previous_started = 0
+    for call_id, started in sorted(entries.items()):
+        parts.append(f"{_base36(call_id - previous_id)}:{_base36(started - previous_started)}")
+        previous_id, previous_started = call_id, started
+    return ",".join(parts)
+
+
+def unpack_calls(text: str) -> dict[int, int]:
+    """The inverse of `pack_calls`; text it did not write raises ValueError."""
+    entries: dict[int, int] = {}
+    call_id = started = 0
+    for part in text.split(",") if text else []:
+        id_step, started_step = part.split(":")
+        call_id += int(id_step, 36)
+        started += int(started_step, 36)
+        entries[call_id] = started
+    return entries
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    sign, number = ("-", -number) if number < 0 else ("", number)
+    out = ""
+    while True:
+        number, digit = divmod(number, 36)
+        out = digits[digit] + out
+        if number == 0:
+            return sign + out
 
 
 def relist_overlap(lookback_seconds: int) -> int:
@@ -153,8 +195,8 @@ class CallCursor:
         state: dict[str, Any] = {"cursor": iso_utc(self.cursor)}
         if self.since is not None:
             state["since"] = self.since
-        state["pending"] = {str(key): value for key, value in sorted(self.pending.items())}
-        state["seen"] = {str(key): value for key, value in sorted(self.seen.items())}
+        state["pending"] = _calls_state(self.pending)
+        state["seen"] = _calls_state(self.seen)
         if self.prints:
             state["prints"] = {str(key): value for key, value in sorted(self.prints.items())}
         if self.relist_from is not None:
@@ -169,8 +211,8 @@ class CallCursor:
         try:
             raw_cursor = state["cursor"]
             moment = datetime.strptime(raw_cursor, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-            pending = {int(k): int(v) for k, v in dict(state.get("pending", {})).items()}
-            seen = {int(k): int(v) for k, v in dict(state.get("seen", {})).items()}
+            pending = _calls_from_state(state.get("pending", {}))
+            seen = _calls_from_state(state.get("seen", {}))
             prints = {int(k): int(v) for k, v in dict(state.get("prints", {})).items()}
             raw_since, relist_from = state.get("since"), state.get("relist_from")
             for name, value in (("since", raw_since), ("relist_from", relist_from)):
@@ -182,6 +224,18 @@ class CallCursor:
                 "stream in Airbyte to start it again."
             ) from None
         return CallCursor(int(moment.timestamp()), pending, seen, raw_since, prints, relist_from)
+
+
+def _calls_state(entries: Mapping[int, int]) -> dict[str, int] | str:
+    if len(entries) > PACK_OVER:
+        return pack_calls(entries)
+    return {str(key): value for key, value in sorted(entries.items())}
+
+
+def _calls_from_state(value: Any) -> dict[int, int]:
+    if isinstance(value, str):
+        return unpack_calls(value)
+    return {int(k): int(v) for k, v in dict(value).items()}
 
 
 @dataclass
