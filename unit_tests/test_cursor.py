@@ -1011,3 +1011,30 @@ def test_a_large_state_is_packed_and_reads_back_the_same() -> None:
 @settings(max_examples=20, deadline=None)
 def test_packed_calls_round_trip(entries: dict[int, int]) -> None:
     assert unpack_calls(pack_calls(entries)) == entries
+
+
+def test_a_failing_transfer_of_an_old_call_is_retried_by_id_every_sync_of_its_first_day() -> None:
+    started = T - 5 * DAY
+    old = CallCursor(cursor=T - 900, pending={7: started}, failing={7: T - 3_600})
+    asked: list[int] = []
+
+    def lookup(call_id: int) -> Call | None:
+        asked.append(call_id)
+        return call(call_id, started)
+
+    later = plan([], old=old, lookup=lookup)
+
+    assert asked == [7]
+    assert ids(later.emit) == [7]
+
+
+def test_when_transfers_started_failing_is_kept_while_the_call_is_pending() -> None:
+    sync = plan([call(1, T - 10), call(2, T - 20)], cap=10)
+    progress = SyncProgress(sync)
+    sync.failing[1] = T - 50
+
+    progress.defer(sync.emit[1])  # call 1 (oldest first: call 2, call 1)
+    progress.emitted(sync.emit[0])
+    progress.finished = True
+
+    assert progress.state().failing == {1: T - 50}

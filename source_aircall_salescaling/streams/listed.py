@@ -85,6 +85,12 @@ class ListedCallsStream(Stream):
     @abstractmethod
     def emit_batch(self, batch: list[Call], progress: SyncProgress) -> Iterable[StreamData]: ...
 
+    def planning(self, old: CallCursor) -> None:
+        """Called once, with the old state, before the plan is made."""
+
+    def planned(self, plan: SyncPlan) -> None:
+        """Called once the plan is made, before the first batch."""
+
     def finish(self, plan: SyncPlan) -> None:
         """Called once, after the last batch."""
 
@@ -103,6 +109,7 @@ class ListedCallsStream(Stream):
         old = (
             context.request.cursor(self.name) if sync_mode == SyncMode.incremental else CallCursor()
         )
+        self.planning(old)
         plan = plan_sync(
             context.listing().newest_first(),
             old,
@@ -117,6 +124,7 @@ class ListedCallsStream(Stream):
             lookup=context.pending_call,
             fingerprint=self.changed_records(),
         )
+        self.planned(plan)
         self._plan = plan
         self._progress = SyncProgress(plan)
         self._batches = list(batches(plan.emit, self.batch_size)) or [[]]

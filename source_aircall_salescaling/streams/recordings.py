@@ -19,7 +19,7 @@ each download waits mostly on the network); records still come out in order.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -47,7 +47,7 @@ from source_aircall_salescaling.recordings.downloader import (
 )
 from source_aircall_salescaling.streams.listed import ListedCallsStream
 from source_aircall_salescaling.sync.context import SyncContext
-from source_aircall_salescaling.sync.cursor import SyncPlan, SyncProgress, Verdict
+from source_aircall_salescaling.sync.cursor import CallCursor, SyncPlan, SyncProgress, Verdict
 
 DOWNLOAD_WORKERS = 4
 RETRY_FAILED_TRANSFERS_SECONDS = 86_400
@@ -77,6 +77,8 @@ class RecordingsStream(ListedCallsStream):
         self._sizes: dict[int, RecordingSize] = {}
         self._urls: dict[int, str] = {}
         self._skip_sizes: dict[int, int] = {}
+        self._failed: dict[int, int] = {}  # transfers failed this sync -> first failure
+        self._old_failing: Mapping[int, int] = {}
 
     @property
     def name(self) -> str:
@@ -94,6 +96,12 @@ class RecordingsStream(ListedCallsStream):
     # Eligibility -------------------------------------------------------------------
     def judge(self, call: Call) -> Verdict:
         return import_rules.eligible(call, self.context.config, self.context.sync_time)
+
+    def planning(self, old: CallCursor) -> None:
+        self._old_failing = old.failing
+
+    def planned(self, plan: SyncPlan) -> None:
+        plan.failing.update(self._failed)  # first-sync probes that failed (see `confirm`)
 
     def confirm(self, call: Call) -> Verdict:
         """First sync: the cap counts importable recordings, so the size is checked now."""
@@ -125,6 +133,7 @@ class RecordingsStream(ListedCallsStream):
                 continue
             if outcome.retry_later:
                 report.retrying.append(call.id)
+                progress.plan.failing[call.id] = self._failed.get(call.id, self.context.sync_time)
                 progress.defer(call)
                 continue
             progress.emitted(call)
@@ -211,13 +220,15 @@ class RecordingsStream(ListedCallsStream):
     def _unavailable(self, call: Call, why: str, transient: bool) -> Outcome:
         """A transfer that failed (storage errors, bodies cut short, no answer from
         Aircall) is tried again on later syncs, for `RETRY_FAILED_TRANSFERS_SECONDS` after
-        the call ended: the file exists, it must not be lost to an outage, but a file that
-        never comes must not be retried for the whole window either. A URL that Aircall
-        no longer signs is given the lookback."""
+        its first failure (kept in the state): the file exists, it must not be lost to an
+        outage, but a file that never comes must not be retried for the whole window
+        either. A URL that Aircall no longer signs is given the lookback."""
         ended = call.ended_at if call.ended_at is not None else call.started_at
         now = self.context.sync_time
         if transient:
-            retry = now < ended + RETRY_FAILED_TRANSFERS_SECONDS
+            failing_since = self._old_failing.get(call.id, now)
+            self._failed[call.id] = failing_since
+            retry = now < failing_since + RETRY_FAILED_TRANSFERS_SECONDS
             reason = import_rules.TRANSFERS_FAILED
         else:
             retry = now < ended + self.context.config.lookback_seconds

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -121,10 +121,10 @@ def relist_overlap(lookback_seconds: int) -> int:
     return min(max(lookback_seconds, MIN_OVERLAP_SECONDS), MAX_OVERLAP_SECONDS)
 
 
-def lookup_due(started_at: int, previous_sync: int | None, sync_time: int) -> bool:
+def lookup_due(watched_since: int, previous_sync: int | None, sync_time: int) -> bool:
     """Whether a pending call outside the listing is fetched by id on this sync. Decided
-    from the two sync times alone, so the state carries nothing for it."""
-    age = sync_time - started_at
+    from the two sync times alone, so the state carries nothing more for it."""
+    age = sync_time - watched_since
     if previous_sync is None or age < CHECK_EVERY_SYNC_SECONDS:
         return True
     interval = min(MAX_CHECK_INTERVAL_SECONDS, age // 4)
@@ -170,6 +170,7 @@ class CallCursor:
     since: int | None = None  # None: a state written before `since` was saved
     prints: Mapping[int, int] = field(default_factory=dict)
     relist_from: int | None = None  # the oldest done call waiting for its recording, - 1 s
+    failing: Mapping[int, int] = field(default_factory=dict)  # pending id -> first failure
 
     def edge(self, overlap: int) -> int:
         """`seen` knows every call decided that started after this moment."""
@@ -201,6 +202,8 @@ class CallCursor:
             state["prints"] = {str(key): value for key, value in sorted(self.prints.items())}
         if self.relist_from is not None:
             state["relist_from"] = self.relist_from
+        if self.failing:
+            state["failing"] = {str(key): value for key, value in sorted(self.failing.items())}
         return state
 
     @staticmethod
@@ -214,6 +217,7 @@ class CallCursor:
             pending = _calls_from_state(state.get("pending", {}))
             seen = _calls_from_state(state.get("seen", {}))
             prints = {int(k): int(v) for k, v in dict(state.get("prints", {})).items()}
+            failing = {int(k): int(v) for k, v in dict(state.get("failing", {})).items()}
             raw_since, relist_from = state.get("since"), state.get("relist_from")
             for name, value in (("since", raw_since), ("relist_from", relist_from)):
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
@@ -223,7 +227,8 @@ class CallCursor:
                 f"The saved state of stream '{stream}' cannot be read ({error!r}); reset the "
                 "stream in Airbyte to start it again."
             ) from None
-        return CallCursor(int(moment.timestamp()), pending, seen, raw_since, prints, relist_from)
+        moment_seconds = int(moment.timestamp())
+        return CallCursor(moment_seconds, pending, seen, raw_since, prints, relist_from, failing)
 
 
 def _calls_state(entries: Mapping[int, int]) -> dict[str, int] | str:
@@ -259,6 +264,7 @@ class SyncPlan:
     looked_up: int = 0  # calls fetched by id
     gone: list[int] = field(default_factory=list)  # pending calls Aircall answered 404 for
     waiting_from: int | None = None  # the oldest done call watched for its recording
+    failing: dict[int, int] = field(default_factory=dict)  # id -> first failed transfer
 
     def next_since(self) -> int:
         """`since` of the state saved at the end of this sync (see the module docstring)."""
@@ -325,6 +331,7 @@ def plan_sync(
                     plan.settled[call.id] = call.started_at
             return  # decided by an earlier sync
         verdict = judge(call)
+        waits_for_its_recording = call.is_done and verdict.readiness is Readiness.WAIT
         if verdict.readiness is Readiness.READY and first_sync:
             if slots >= first_sync_cap:
                 plan.left_behind += 1
@@ -341,7 +348,9 @@ def plan_sync(
                 plan.prints[call.id] = fingerprint(call)
         elif verdict.readiness is Readiness.WAIT:
             plan.watch[call.id] = call.started_at
-            if call.is_done and (plan.waiting_from is None or call.started_at < plan.waiting_from):
+            if waits_for_its_recording and (
+                plan.waiting_from is None or call.started_at < plan.waiting_from
+            ):
                 plan.waiting_from = call.started_at  # its recording is looked for by listing
         else:
             plan.skipped.append((call, verdict.reason or "not importable"))
@@ -373,7 +382,10 @@ def plan_sync(
             else:
                 plan.watch[call_id] = started
             continue
-        due = should_be_listed or lookup_due(started, old.cursor, sync_time)
+        # A failing transfer is retried every sync for its first day of failures, however
+        # old the call; anything else by the call's age.
+        watched_since = old.failing.get(call_id, started)
+        due = should_be_listed or lookup_due(watched_since, old.cursor, sync_time)
         if not due or plan.looked_up >= max_lookups:
             plan.watch[call_id] = started
             continue
@@ -459,6 +471,13 @@ class SyncProgress:
         return prints
 
     def state(self) -> CallCursor:
+        """See `_state`; plus when each pending call's transfers started failing."""
+        saved = self._state()
+        known = {**self.plan.old.failing, **self.plan.failing}
+        failing = {k: v for k, v in known.items() if k in saved.pending}
+        return saved if failing == saved.failing else replace(saved, failing=failing)
+
+    def _state(self) -> CallCursor:
         """Every call that started after the returned `since` is in `seen` (decided),
         pending, or not decided yet; so a restart from here loses nothing and emits
         nothing twice."""
