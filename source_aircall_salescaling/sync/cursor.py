@@ -12,8 +12,10 @@ still rewrite it (`duration`, `started_at` +1 s) after that. So the state of `ca
                                                good) that started after `since`
      "prints": {"2100000130": 88412, ...},     `calls` only: a short hash of the record
                                                emitted, for the calls in `seen`
-     "relist_from": 1763887000}                the oldest done call waiting for its
+     "relist_from": 1763887000,                the oldest done call waiting for its
                                                recording (- 1 s), when there is one
+     "failing": {"2100000123": 1763893000}}    `recordings`: pending calls whose transfer
+                                               failed -> first failure (given up a day on)
 
 (`pending` and `seen` are saved packed, as text, once they hold more than `PACK_OVER`
 calls: see `pack_calls`.)
