@@ -108,6 +108,7 @@ def plan(
     drops: Drops | None = None,
     lookup: Callable[[int], Call | None] | None = None,
     fingerprint: Callable[[Call], int] | None = None,
+    changes_for: int = 0,
 ) -> SyncPlan:
     return plan_sync(
         calls if isinstance(calls, Recorder) else newest_first(calls),
@@ -122,6 +123,7 @@ def plan(
         on_drop=drops if drops is not None else Drops(),
         **({"lookup": lookup} if lookup is not None else {}),
         **({"fingerprint": fingerprint} if fingerprint is not None else {}),
+        **({"changes_for": changes_for} if changes_for else {}),
     )
 
 
@@ -1038,3 +1040,26 @@ def test_when_transfers_started_failing_is_kept_while_the_call_is_pending() -> N
     progress.finished = True
 
     assert progress.state().failing == {1: T - 50}
+
+
+@pytest.mark.parametrize("lookback_minutes", [0, 15, 60, 120, 1440])
+def test_calls_state_with_its_prints_for_ten_thousand_calls_a_day_stays_under_64_kib(
+    lookback_minutes: int,
+) -> None:
+    lookback = lookback_minutes * 60
+    calls = [
+        call(2_100_000_000 + n, T - DAY + (n * DAY) // CALLS_A_DAY, done=True)
+        for n in range(CALLS_A_DAY)
+    ]
+    sync = plan(
+        calls,
+        cap=10 * CALLS_A_DAY,
+        overlap=relist_overlap(lookback),
+        fingerprint=lambda c: c.duration,
+        changes_for=min(lookback, 2 * 3_600),
+    )
+
+    state = finish(sync).to_state()
+
+    assert size(state) < 64 * KIB
+    assert len(state.get("prints", {})) >= min(lookback, 2 * 3_600) * CALLS_A_DAY // DAY - 5

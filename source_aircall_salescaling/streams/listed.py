@@ -27,6 +27,7 @@ from airbyte_cdk.sources.streams.core import Stream, StreamData
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.sync.context import SyncContext
 from source_aircall_salescaling.sync.cursor import (
+    MAX_OVERLAP_SECONDS,
     STALE_IN_PROGRESS_SECONDS,
     CallCursor,
     SyncPlan,
@@ -123,6 +124,9 @@ class ListedCallsStream(Stream):
             on_drop=self._on_drop,
             lookup=context.pending_call,
             fingerprint=self.changed_records(),
+            # Rewrites are watched for the lookback, up to the longest overlap: a longer
+            # watch would keep a print for a whole day of calls.
+            changes_for=min(context.config.lookback_seconds, MAX_OVERLAP_SECONDS),
         )
         self.planned(plan)
         self._plan = plan

@@ -267,6 +267,7 @@ class SyncPlan:
     gone: list[int] = field(default_factory=list)  # pending calls Aircall answered 404 for
     waiting_from: int | None = None  # the oldest done call watched for its recording
     failing: dict[int, int] = field(default_factory=dict)  # id -> first failed transfer
+    changeable: dict[int, int] = field(default_factory=dict)  # `calls`: done, may change
 
     def next_since(self) -> int:
         """`since` of the state saved at the end of this sync (see the module docstring)."""
@@ -300,11 +301,14 @@ def plan_sync(
     lookup: Callable[[int], Call | None] | None = None,
     fingerprint: Callable[[Call], int] | None = None,
     max_lookups: int = MAX_LOOKUPS_PER_SYNC,
+    changes_for: int = 0,
 ) -> SyncPlan:
     """Decide what a sync emits. `judge` is cheap; `confirm` (a size probe, say) runs
     only on the first sync, where the cap counts calls that are really importable.
     `lookup` fetches a pending call by id (None: Aircall answered 404; `LookupFailed`:
-    try again later); `fingerprint` (the `calls` stream) re-emits a changed record."""
+    try again later); `fingerprint` (the `calls` stream) re-emits a changed record, and
+    a done call stays re-listed (`relist_from`) for `changes_for` seconds after it ended,
+    however long before it started."""
     first_sync = old.cursor is None
     lower = old.lower_bound(window_start, overlap)
     plan = SyncPlan(
@@ -318,8 +322,15 @@ def plan_sync(
     )
     slots = 0  # first sync: ready calls holding a slot of the cap (emitted or retried)
 
+    def watch_changes(call: Call) -> None:
+        ended = call.ended_at
+        may_still_change = ended is not None and ended + changes_for > sync_time
+        if fingerprint is not None and call.is_done and may_still_change:
+            plan.changeable[call.id] = call.started_at
+
     def consider(call: Call) -> None:
         nonlocal slots
+        watch_changes(call)
         if call.started_at <= window_start:
             if call.id in old.pending:
                 on_drop(call.id, "left the import window before it was ready")
@@ -490,8 +501,13 @@ class SyncProgress:
             pending = {**plan.watch, **self.deferred}
             seen = {k: v for k, v in old.seen.items() if v > since and k not in pending}
             seen.update(self._settled_after(since, pending))
-            relist = plan.waiting_from
-            relist = None if relist is None else relist - STARTED_AT_DRIFT_SECONDS
+            # `calls`: a done call that Aircall may still rewrite stays in `seen` with its
+            # print, and re-listed, even once it started before `since`.
+            decided = {**old.seen, **dict(self._settled_after(-1, pending))}
+            watched = {k: v for k, v in plan.changeable.items() if k in decided}
+            seen.update((k, decided[k]) for k in watched)
+            starts = [v for v in (plan.waiting_from, *watched.values()) if v is not None]
+            relist = min(starts) - STARTED_AT_DRIFT_SECONDS if starts else None
             return CallCursor(cursor, pending, seen, since, self._prints(seen), relist)
         if not self.handled:
             return old

@@ -112,3 +112,20 @@ def test_lowering_the_lookback_between_syncs_emits_no_call_twice(
     assert first.ids("recordings")
     assert second.ids("recordings") == []
     assert second.ids("calls") == []
+
+
+def test_a_long_call_rewritten_after_its_start_left_the_overlap_reaches_calls_again(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    config = sandbox.config(lookback_minutes=15)  # a 15-minute overlap
+    long_call = sandbox.add_calls(
+        1, status="done", recording=False, started_ago_seconds=40 * 60, duration=30 * 60
+    )[0]
+    first = connector.run("read", config, CALLS)
+    sandbox.attach_recording(long_call["id"])
+
+    second = connector.run("read", config, CALLS, state=first.states())
+
+    assert calls_record(first, long_call["id"])[0]["has_recording"] is False
+    again = calls_record(second, long_call["id"])
+    assert [r["has_recording"] for r in again] == [True]
