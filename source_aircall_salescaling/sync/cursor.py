@@ -13,7 +13,8 @@ still rewrite it (`duration`, `started_at` +1 s) after that. So the state of `ca
      "prints": {"2100000130": 88412, ...},     `calls` only: a short hash of the record
                                                emitted, for the calls in `seen`
      "relist_from": 1763887000,                the oldest done call waiting for its
-                                               recording (- 1 s), when there is one
+                                               recording, or (`calls`) that ended within
+                                               the lookback, - 1 s, when there is one
      "failing": {"2100000123": 1763893000}}    `recordings`: pending calls whose transfer
                                                failed -> first failure (given up a day on)
 
@@ -29,11 +30,13 @@ A sync at time T lists, newest first, only the calls in
      differs); nothing older is listed, whatever is pending
 
 and handles a listed call if it is pending, or not in `seen`. A done call waiting for
-its recording (for at most `lookback_minutes`) is looked for in the listing, which then
-starts at `relist_from` instead. Any other pending call older than `since` (stuck in
-progress for hours, or a file whose transfer failed) is not reached by listing back to
-it: it is fetched by id (`GET /v1/calls/{id}`), every sync for its first day, then at
-growing intervals, at most `MAX_LOOKUPS_PER_SYNC` a sync; a 404 means it is gone.
+its recording (for at most `lookback_minutes`), and in `calls` a done call that Aircall
+may still rewrite (for the lookback after it ended, at most 2 hours, with its print kept
+in `seen`), is looked for in the listing, which then starts at `relist_from` instead.
+Any other pending call older than `since` (stuck in progress for hours, or a file whose
+transfer failed) is not reached by listing back to it: it is fetched by id
+(`GET /v1/calls/{id}`), every sync for its first day, then at growing intervals, at most
+`MAX_LOOKUPS_PER_SYNC` a sync; a 404 means it is gone.
 
 `since` only moves forward, to `overlap + 1 s` before the newest call listed (never
 past T), and it is saved in the state, so
