@@ -8,8 +8,9 @@ A call is imported (one `recordings` record, with its audio file) when
 
 A done call with no recording yet is watched for `lookback_minutes` after it ended,
 because Aircall publishes recordings a few minutes after hang-up; unless recording is
-off on the Aircall number it was made on (`live_recording_activated`), then no file
-will ever come.
+off on the Aircall number it was made on (`live_recording_activated`), or the call was
+never answered (missed, voicemail, failed outbound): then no file will ever come, and
+the call is decided at once instead of being watched.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ NOT_SALESCALING_USER = "agent email not a Salescaling user"
 NO_RECORDING = "no recording"
 RECORDING_OFF = "no recording: recording is off on the Aircall number"
 OVER_SIZE_LIMIT = "recording over the size limit"
-UNAVAILABLE = "recording unavailable"
+UNAVAILABLE = "recording unavailable: Aircall no longer signs a URL for it"
+TRANSFERS_FAILED = "recording unavailable: its transfer failed on every sync for a day"
+CALL_DELETED = "call deleted in Aircall"
+NOT_ANSWERED = "no recording: the call was not answered"
 IN_PROGRESS = "call in progress"
 RECORDING_NOT_READY = "recording not ready yet"
 
@@ -39,6 +43,8 @@ def eligible(call: Call, config: ConnectorConfig, now: int) -> Verdict:
     email = call.agent.normalized_email if call.agent else None
     if email is None or email not in config.salescaling_user_emails:
         return Verdict.skip(NOT_SALESCALING_USER)
+    if call.recording_url is None and call.answered_at is None:
+        return Verdict.skip(NOT_ANSWERED)  # missed, voicemail, failed outbound: no file comes
     if call.recording_url is None and call.recording_enabled is False:
         return Verdict.skip(RECORDING_OFF)  # no file will come: no need to keep watching
     if call.recording_url is None:

@@ -20,15 +20,20 @@ from source_aircall_salescaling.aircall.models import Agent, Call, iso_utc
 from source_aircall_salescaling.config import ConfigError, parse_config
 from source_aircall_salescaling.import_rules import eligible
 from source_aircall_salescaling.sync.cursor import (
+    MAX_LOOKUPS_PER_SYNC,
     STALE_IN_PROGRESS_SECONDS,
     CallCursor,
+    LookupFailed,
     Readiness,
     SyncPlan,
     SyncProgress,
     Verdict,
     batches,
+    lookup_due,
+    pack_calls,
     plan_sync,
     relist_overlap,
+    unpack_calls,
 )
 
 T = 1_800_000_000  # the sync time
@@ -101,6 +106,9 @@ def plan(
     horizon: int = HORIZON,
     overlap: int = OVERLAP,
     drops: Drops | None = None,
+    lookup: Callable[[int], Call | None] | None = None,
+    fingerprint: Callable[[Call], int] | None = None,
+    changes_for: int = 0,
 ) -> SyncPlan:
     return plan_sync(
         calls if isinstance(calls, Recorder) else newest_first(calls),
@@ -113,6 +121,9 @@ def plan(
         watch_horizon=horizon,
         overlap=overlap,
         on_drop=drops if drops is not None else Drops(),
+        **({"lookup": lookup} if lookup is not None else {}),
+        **({"fingerprint": fingerprint} if fingerprint is not None else {}),
+        **({"changes_for": changes_for} if changes_for else {}),
     )
 
 
@@ -288,10 +299,10 @@ EDGE = CURSOR - OVERLAP  # calls that started after this are listed again
 
 def test_incremental_sync_judges_only_new_pending_or_unseen_calls_of_the_overlap() -> None:
     judged: list[int] = []
-    old = CallCursor(cursor=CURSOR, pending={2: EDGE - 100}, seen={4: CURSOR - 10})
+    old = CallCursor(cursor=CURSOR, pending={2: EDGE + 100}, seen={4: CURSOR - 10})
     calls = [
         call(1, CURSOR + 5),  # new
-        call(2, EDGE - 100),  # pending
+        call(2, EDGE + 100),  # pending
         call(3, EDGE),  # on the edge of the overlap (exclusive): decided earlier
         call(4, CURSOR - 10),  # seen: decided earlier
         call(5, CURSOR - 20),  # in the overlap but not seen: listed late by Aircall
@@ -329,28 +340,34 @@ def test_call_older_than_the_overlap_that_was_not_pending_is_not_emitted() -> No
     assert later.emit == []
 
 
-def test_pending_call_that_became_ready_is_emitted() -> None:
-    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 300})
+def by_id(*calls: Call) -> Callable[[int], Call | None]:
+    """`GET /v1/calls/{id}` over these calls: None (a 404) for any other id."""
+    known = {c.id: c for c in calls}
+    return known.get
 
-    later = plan([call(7, EDGE - 300, done=True)], old=old)
+
+def test_pending_call_that_became_ready_is_emitted() -> None:
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE + 300})
+
+    later = plan([call(7, EDGE + 300, done=True)], old=old)
 
     assert ids(later.emit) == [7]
     assert later.watch == {}
 
 
 def test_pending_call_still_not_ready_stays_watched() -> None:
-    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 300})
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE + 300})
 
-    later = plan([call(7, EDGE - 300, done=False)], old=old)
+    later = plan([call(7, EDGE + 300, done=False)], old=old)
 
     assert later.emit == []
-    assert later.watch == {7: EDGE - 300}
+    assert later.watch == {7: EDGE + 300}
 
 
 def test_pending_call_whose_started_at_moved_one_second_is_still_found() -> None:
-    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 300})
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE + 300})
 
-    later = plan([call(7, EDGE - 299)], old=old)
+    later = plan([call(7, EDGE + 301)], old=old)
 
     assert ids(later.emit) == [7]
 
@@ -407,7 +424,7 @@ def test_pending_call_that_left_the_window_is_dropped() -> None:
 
 def test_pending_call_no_longer_listed_is_dropped() -> None:
     drops = Drops()
-    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 300})
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE + 300})
 
     later = plan([call(8, CURSOR + 10)], old=old, drops=drops)
 
@@ -415,15 +432,15 @@ def test_pending_call_no_longer_listed_is_dropped() -> None:
     assert "no longer listed" in drops.seen[7]
 
 
-def test_call_in_progress_for_longer_than_six_hours_is_dropped() -> None:
+def test_call_in_progress_for_longer_than_six_hours_stays_watched() -> None:
     drops = Drops()
     stuck_since = T - STALE_IN_PROGRESS_SECONDS - 1
     old = CallCursor(cursor=CURSOR, pending={7: stuck_since})
 
-    later = plan([call(7, stuck_since, done=False)], old=old, drops=drops)
+    later = plan([], old=old, drops=drops, lookup=by_id(call(7, stuck_since, done=False)))
 
-    assert 7 not in later.watch
-    assert 7 in drops.seen
+    assert later.watch == {7: stuck_since}
+    assert drops.seen == {}
 
 
 def test_call_in_progress_for_just_under_six_hours_stays_watched() -> None:
@@ -450,9 +467,9 @@ def test_done_call_waiting_for_its_recording_is_not_dropped_as_stale() -> None:
 
 def test_pending_call_that_is_ready_is_not_also_dropped() -> None:
     drops = Drops()
-    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 300})
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE + 300})
 
-    plan([call(7, EDGE - 300)], old=old, drops=drops)
+    plan([call(7, EDGE + 300)], old=old, drops=drops)
 
     assert drops.seen == {}
 
@@ -463,14 +480,15 @@ def test_incremental_sync_stops_paging_at_its_lower_bound() -> None:
         newest_first(
             [
                 call(1, CURSOR + 1),
-                call(7, EDGE - 300),
-                call(8, EDGE - 301),  # on the lower bound (exclusive): the first not needed
+                call(6, EDGE + 1),
+                call(8, EDGE),  # on the lower bound (exclusive): the first not needed
+                call(7, EDGE - 300),  # pending, but older than the re-listed range
                 call(9, EDGE - 5_000),
             ]
         )
     )
 
-    plan(listing, old=old)
+    plan(listing, old=old, lookup=by_id(call(7, EDGE - 300, done=False)))
 
     assert listing.taken == 3
 
@@ -515,10 +533,10 @@ def test_lower_bound_without_pending_calls_is_the_start_of_the_overlap() -> None
     assert CallCursor(cursor=CURSOR).lower_bound(WINDOW_START, OVERLAP) == CURSOR - OVERLAP
 
 
-def test_lower_bound_reaches_back_to_the_oldest_pending_call_minus_one_second() -> None:
+def test_lower_bound_does_not_reach_back_to_old_pending_calls() -> None:
     old = CallCursor(cursor=CURSOR, pending={1: EDGE - 50, 2: EDGE - 900, 3: CURSOR - 10})
 
-    assert old.lower_bound(WINDOW_START, OVERLAP) == EDGE - 901
+    assert old.lower_bound(WINDOW_START, OVERLAP) == EDGE
 
 
 def test_pending_call_inside_the_overlap_does_not_move_the_lower_bound() -> None:
@@ -528,7 +546,7 @@ def test_pending_call_inside_the_overlap_does_not_move_the_lower_bound() -> None
 
 
 def test_lower_bound_is_never_before_the_window_start() -> None:
-    old = CallCursor(cursor=CURSOR, pending={1: WINDOW_START - 86_400})
+    old = CallCursor(cursor=CURSOR, since=WINDOW_START - 86_400)
 
     assert old.lower_bound(WINDOW_START, OVERLAP) == WINDOW_START
 
@@ -607,15 +625,15 @@ def test_state_after_the_last_batch_moves_the_cursor_to_the_sync_time() -> None:
 
 
 def test_state_after_a_batch_keeps_pending_calls_that_were_not_emitted() -> None:
-    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 300, 8: EDGE - 200})
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE + 300, 8: EDGE + 400})
     sync = plan(
-        [call(7, EDGE - 300), call(8, EDGE - 200, done=False), call(1, CURSOR + 10)], old=old
+        [call(7, EDGE + 300), call(8, EDGE + 400, done=False), call(1, CURSOR + 10)], old=old
     )
     progress = SyncProgress(sync)
 
     progress.emitted(sync.emit[0])
 
-    assert progress.state().pending == {8: EDGE - 200}
+    assert progress.state().pending == {8: EDGE + 400}
 
 
 def test_deferred_call_is_watched_in_the_next_state() -> None:
@@ -867,13 +885,181 @@ def test_state_size_check_covers_a_state_that_remembers_the_last_hour() -> None:
     assert len(state["seen"]) + len(state["pending"]) >= calls_an_hour - 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="every call waiting for its recording is kept in 'pending' by id; with the "
-    "largest allowed lookback_minutes (1440) and 10,000 calls a day without recordings "
-    "the state holds ~10,000 entries (~250 KiB), over the contract's 64 KiB",
-)
 def test_state_for_ten_thousand_calls_a_day_stays_under_64_kib_at_the_largest_lookback() -> None:
     state = state_after_a_day(1440, with_recordings=False)
 
     assert size(state) < 64 * KIB
+
+
+# Months of syncs: clock jumps, first-sync failures, retries by id -----------------------
+
+
+def test_a_clock_two_days_ahead_then_corrected_never_duplicates_nor_loses_a_call() -> None:
+    calls = [call(i, T - 3_000 + 100 * i) for i in range(60)]  # up to T + 2_900
+    ahead, corrected = T + 2 * DAY, T + 900
+    first = plan(listed_at(calls, T), cap=1_000)
+    state = finish(first)
+    emitted = ids(first.emit)
+    for clock, really in [
+        (ahead, T + 300),
+        (corrected, T + 900),
+        (T + 1_800, T + 1_800),
+        (T + 2 * 3_600, T + 2 * 3_600),
+    ]:
+        sync = plan(
+            listed_at(calls, really), old=state, sync_time=clock, window_start=clock - 14 * DAY
+        )
+        assert state.cursor is not None
+        state = finish(sync)
+        assert state.cursor >= clock or state.cursor == ahead
+        emitted += ids(sync.emit)
+
+    assert sorted(emitted) == sorted(c.id for c in calls)
+
+
+def test_the_cursor_never_moves_backwards_when_the_clock_does() -> None:
+    state = finish(plan([call(1, T - 10)], sync_time=T + 2 * DAY))
+
+    later = finish(plan([call(1, T - 10), call(2, T + 100)], old=state, sync_time=T + 600))
+
+    assert later.cursor == T + 2 * DAY
+    assert later.since is not None and later.since <= T - 10
+
+
+def test_first_sync_files_that_fail_keep_their_slot_so_later_syncs_stay_under_the_cap() -> None:
+    calls = [call(i, T - 60 * i) for i in range(1, 41)]
+    first = plan(calls, cap=5, confirm=lambda c: Verdict.wait("recording unavailable"))
+    state = finish(first)
+
+    second = plan(calls, old=state, sync_time=T + 900, window_start=WINDOW_START + 900)
+
+    assert first.emit == []
+    assert len(state.pending) == 5
+    assert sorted(ids(second.emit)) == [1, 2, 3, 4, 5]
+
+
+def test_a_pending_call_gone_from_aircall_is_dropped_with_its_reason() -> None:
+    drops = Drops()
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 3_000})
+
+    later = plan([], old=old, drops=drops, lookup=by_id())
+
+    assert later.watch == {}
+    assert later.gone == [7]
+    assert "deleted in Aircall" in drops.seen[7]
+
+
+def test_a_pending_call_that_cannot_be_fetched_now_stays_pending() -> None:
+    def failing(call_id: int) -> Call | None:
+        raise LookupFailed("HTTP 503, retries exhausted")
+
+    old = CallCursor(cursor=CURSOR, pending={7: EDGE - 3_000})
+
+    later = plan([], old=old, lookup=failing)
+
+    assert later.watch == {7: EDGE - 3_000}
+
+
+def test_lookups_by_id_are_bounded_per_sync() -> None:
+    old = CallCursor(cursor=CURSOR, pending={i: EDGE - 3_000 - i for i in range(100)})
+    asked: list[int] = []
+
+    def lookup(call_id: int) -> Call | None:
+        asked.append(call_id)
+        return call(call_id, EDGE - 3_000 - call_id, done=False)
+
+    later = plan([], old=old, lookup=lookup)
+
+    assert len(asked) == MAX_LOOKUPS_PER_SYNC
+    assert set(later.watch) == set(range(100))
+
+
+def test_an_old_pending_call_is_looked_up_every_sync_for_a_day_then_less_often() -> None:
+    every_15_minutes = [T + 900 * n for n in range(4 * 20)]  # 20 hours of syncs
+    young, old_call = T - 3_600, T - 3 * DAY
+
+    young_checks = sum(lookup_due(young, t - 900, t) for t in every_15_minutes)
+    old_checks = sum(lookup_due(old_call, t - 900, t) for t in every_15_minutes)
+
+    assert young_checks == len(every_15_minutes)
+    assert 3 <= old_checks <= 5  # every 6 hours
+
+
+def test_a_done_call_waiting_for_its_recording_is_looked_for_by_listing_not_by_id() -> None:
+    waiting = call(7, T - 3 * 3_600)
+    first = plan([waiting], judge=lambda c: Verdict.wait("recording not ready yet"))
+    state = finish(first)
+
+    assert state.lower_bound(WINDOW_START, OVERLAP) < waiting.started_at
+
+
+def test_a_large_state_is_packed_and_reads_back_the_same() -> None:
+    pending = {2_100_000_000 + 347 * n: T - DAY + 9 * n for n in range(CALLS_A_DAY)}
+    original = CallCursor(cursor=T, pending=pending, seen={5: T - 10}, since=T - 3_601)
+
+    saved = json.loads(json.dumps(original.to_state()))
+
+    assert isinstance(saved["pending"], str)
+    assert saved["seen"] == {"5": T - 10}
+    assert CallCursor.from_state(saved, "recordings") == original
+    assert size(saved) < 64 * KIB
+
+
+@given(
+    entries=st.dictionaries(
+        st.integers(1, 2**63 - 1), st.integers(0, 4_000_000_000), min_size=401, max_size=600
+    )
+)
+@settings(max_examples=20, deadline=None)
+def test_packed_calls_round_trip(entries: dict[int, int]) -> None:
+    assert unpack_calls(pack_calls(entries)) == entries
+
+
+def test_a_failing_transfer_of_an_old_call_is_retried_by_id_every_sync_of_its_first_day() -> None:
+    started = T - 5 * DAY
+    old = CallCursor(cursor=T - 900, pending={7: started}, failing={7: T - 3_600})
+    asked: list[int] = []
+
+    def lookup(call_id: int) -> Call | None:
+        asked.append(call_id)
+        return call(call_id, started)
+
+    later = plan([], old=old, lookup=lookup)
+
+    assert asked == [7]
+    assert ids(later.emit) == [7]
+
+
+def test_when_transfers_started_failing_is_kept_while_the_call_is_pending() -> None:
+    sync = plan([call(1, T - 10), call(2, T - 20)], cap=10)
+    progress = SyncProgress(sync)
+    sync.failing[1] = T - 50
+
+    progress.defer(sync.emit[1])  # call 1 (oldest first: call 2, call 1)
+    progress.emitted(sync.emit[0])
+    progress.finished = True
+
+    assert progress.state().failing == {1: T - 50}
+
+
+@pytest.mark.parametrize("lookback_minutes", [0, 15, 60, 120, 1440])
+def test_calls_state_with_its_prints_for_ten_thousand_calls_a_day_stays_under_64_kib(
+    lookback_minutes: int,
+) -> None:
+    lookback = lookback_minutes * 60
+    calls = [
+        call(2_100_000_000 + n, T - DAY + (n * DAY) // CALLS_A_DAY, done=True)
+        for n in range(CALLS_A_DAY)
+    ]
+    sync = plan(
+        calls,
+        cap=10 * CALLS_A_DAY,
+        overlap=relist_overlap(lookback),
+        fingerprint=lambda c: c.duration,
+        changes_for=min(lookback, 2 * 3_600),
+    )
+
+    state = finish(sync).to_state()
+
+    assert size(state) < 64 * KIB
+    assert len(state.get("prints", {})) >= min(lookback, 2 * 3_600) * CALLS_A_DAY // DAY - 5

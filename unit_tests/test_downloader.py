@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
+import io
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests_mock as requests_mock_module
@@ -113,6 +116,35 @@ def test_probe_refused_with_403_means_the_url_expired(
 
     with pytest.raises(RecordingExpired):
         downloader.probe(URL)
+
+
+class CutBody(io.RawIOBase):
+    """A body whose connection is cut before its first byte arrives."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise http.client.IncompleteRead(b"", 1)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Content-Range": "bytes 0-0/123456"}, {}],
+    ids=["one-byte-range", "counted-body"],
+)
+def test_probe_cut_short_is_an_unavailable_recording_not_a_crash(
+    downloader: RecordingDownloader,
+    requests_mock: requests_mock_module.Mocker,
+    headers: dict[str, str],
+) -> None:
+    status = 206 if headers else 200
+    requests_mock.get(URL, status_code=status, body=CutBody(), headers=headers)
+
+    with pytest.raises(RecordingUnavailable) as raised:
+        downloader.probe(URL)
+
+    assert "X-Amz-Signature" not in str(raised.value)
 
 
 def test_probe_sends_no_authorization_header(

@@ -11,6 +11,7 @@ from source_aircall_salescaling.config import ConnectorConfig, parse_config
 from source_aircall_salescaling.import_rules import (
     IN_PROGRESS,
     NO_RECORDING,
+    NOT_ANSWERED,
     NOT_SALESCALING_USER,
     RECORDING_NOT_READY,
     RECORDING_OFF,
@@ -196,3 +197,37 @@ def test_call_on_a_number_with_recording_on_is_watched_until_the_lookback_ends()
     on = Call(**{**raw_call.__dict__, "recording_enabled": True})
 
     assert eligible(on, config(), now=ENDED + 60).readiness is Readiness.WAIT
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        {"answered_at": None},  # missed (inbound) or failed (outbound)
+        {"answered_at": None, "voicemail": "https://storage.example/v.mp3"},
+    ],
+    ids=["missed", "voicemail"],
+)
+def test_call_that_was_never_answered_is_skipped_at_once_not_watched(
+    outcome: dict[str, Any],
+) -> None:
+    raw: dict[str, Any] = {
+        "id": 1,
+        "direction": "inbound",
+        "status": "done",
+        "started_at": STARTED,
+        "ended_at": ENDED,
+        "recording": None,
+        "user": {"id": 7, "name": "Ana", "email": "ana@example.com"},
+        **outcome,
+    }
+
+    verdict = eligible(parse_call(raw), config(lookback_minutes=1440), now=ENDED + 60)
+
+    assert verdict.readiness is Readiness.SKIP
+    assert verdict.reason == NOT_ANSWERED
+
+
+def test_answered_call_without_a_recording_yet_is_still_watched() -> None:
+    verdict = eligible(call(recording=None), config(lookback_minutes=1440), now=ENDED + 60)
+
+    assert verdict.readiness is Readiness.WAIT

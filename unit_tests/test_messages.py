@@ -150,12 +150,13 @@ def test_a_400_gives_aircall_s_own_explanation(
 def test_a_404_names_the_path_that_was_not_found(
     requests_mock: requests_mock_module.Mocker,
 ) -> None:
-    requests_mock.get(f"{API}/v1/calls/77", status_code=404, json={"message": "Not Found"})
+    # (not /v1/calls/{id}: there a 404 means the call was deleted, and `call()` says so)
+    requests_mock.get(f"{API}/v2/users", status_code=404, json={"message": "Not Found"})
 
     with pytest.raises(AircallHttpError) as raised:
-        client().get("/v1/calls/77")
+        client().get("/v2/users")
 
-    assert raised.value.message == "Aircall answered 404 Not Found for /v1/calls/77."
+    assert raised.value.message == "Aircall answered 404 Not Found for /v2/users."
 
 
 @pytest.mark.parametrize("status", [401, 403])

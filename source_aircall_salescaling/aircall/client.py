@@ -25,6 +25,7 @@ from __future__ import annotations
 import http
 import logging
 import math
+import re
 import socket
 import ssl
 import threading
@@ -68,6 +69,7 @@ PAGE_SIZE = 50  # Aircall's maximum; larger values are silently clamped
 RATE_LIMIT_FALLBACK_SECONDS = 60.0
 MAX_RETRIES = 8
 _JSON_ATTRIBUTE = "_aircall_json"
+_ONE_CALL = re.compile(r"^/v1/calls/\d+(\?|$)")
 
 KEYS_HELP = (
     "Check the API ID and API token in the connector settings. Keys are made by an Aircall "
@@ -195,6 +197,10 @@ AIRCALL_ERROR_MAPPING: Mapping[int | str | type[Exception], ErrorResolution] = {
 }
 
 
+class CallUnavailable(Exception):
+    """A call could not be fetched by id now (not a 404): it may still exist."""
+
+
 class AircallErrorHandler(HttpStatusErrorHandler):
     """The CDK's status mapping, plus: a 200 whose body is not JSON is retried.
 
@@ -216,6 +222,13 @@ class AircallErrorHandler(HttpStatusErrorHandler):
         self, response_or_exception: requests.Response | Exception | None = None
     ) -> ErrorResolution:
         self._outcomes.value = response_or_exception
+        if (
+            isinstance(response_or_exception, requests.Response)
+            and response_or_exception.status_code == 404
+            and _ONE_CALL.search(response_or_exception.request.path_url or "")
+        ):
+            # One call asked by id and not found: it was deleted. The caller decides.
+            return ErrorResolution(ResponseAction.IGNORE, FailureType.transient_error, None)
         resolution = super().interpret_response(response_or_exception)
         if (
             isinstance(response_or_exception, requests.Response)
@@ -323,6 +336,9 @@ class AircallClient:
         """GET a JSON document from the API (paced, retried, errors mapped).
 
         Raises `AircallKeysRejected`, `AircallHttpError` or `AircallUnreachable`."""
+        return self._json(self._send(path, params))
+
+    def _send(self, path: str, params: Mapping[str, Any] | None) -> requests.Response:
         self.requests[path if not path.startswith("/v1/calls/") else "/v1/calls/{id}"] += 1
         try:
             _, response = self._http.send_request(
@@ -335,6 +351,10 @@ class AircallClient:
             raise self._failure(error, path) from None
         except requests.RequestException as error:  # outside the CDK's mapping
             raise AircallUnreachable(self._base, network_cause(error)) from None
+        return response
+
+    @staticmethod
+    def _json(response: requests.Response) -> Any:
         if hasattr(response, _JSON_ATTRIBUTE):
             return getattr(response, _JSON_ATTRIBUTE)
         return orjson.loads(response.content)
@@ -374,17 +394,25 @@ class AircallClient:
             page += 1
 
     def call(self, call_id: int) -> Call | None:
-        """One call with fresh media URLs (recording URLs expire), or None if it is gone."""
+        """One call with fresh media URLs (recording URLs expire), or None when Aircall
+        answers 404: the call was deleted. Any other failure (retries exhausted, an
+        answer that cannot be read) raises `CallUnavailable`: the call may well still
+        exist, so the caller must not take it for gone."""
         try:
-            body = self.get(f"/v1/calls/{call_id}", {"fetch_contact": "true"})
-        except Exception as error:  # a 404 or an exhausted retry: the caller reports the call
-            self._logger.warning(f"Could not refresh call {call_id}: {_first_line(error)}")
-            return None
-        try:
+            response = self._send(f"/v1/calls/{call_id}", {"fetch_contact": "true"})
+            if response.status_code == 404:
+                self._logger.info(f"Aircall has no call {call_id} any more (404).")
+                return None
+            body = self._json(response)
             return parse_call(body.get("call") if isinstance(body, Mapping) else None)
-        except PayloadError as error:
-            self._logger.warning(f"Call {call_id} cannot be read: {error}")
-            return None
+        except AircallKeysRejected:
+            raise  # rejected credentials stop the sync, they are not one call's problem
+        except AirbyteTracedException as error:
+            self._logger.warning(f"Could not fetch call {call_id}: {_first_line(error)}")
+            raise CallUnavailable(f"call {call_id}: {_first_line(error)}") from None
+        except Exception as error:
+            self._logger.warning(f"Could not fetch call {call_id}: {_first_line(error)}")
+            raise CallUnavailable(f"call {call_id}: {_first_line(error)}") from None
 
     def calls_newest_first(self, window: TimeWindow) -> Iterator[Call]:
         """Every call in `window`, newest first (by started_at, then id), lazily.
@@ -407,18 +435,17 @@ class AircallClient:
             yield from self._calls_in(part, body)
 
     def _calls_in(self, part: TimeWindow, body: Any) -> Iterator[Call]:
+        """Page numbers over a listing that moves: a call that leaves the window (deleted,
+        or its `started_at` rewritten) between two pages shifts every later call up, and
+        the call that moved onto the page already read would be missed. So `meta.total`
+        is compared between pages; when it shrank, the pages that the shift can reach are
+        read again first (only calls not yielded yet are yielded: order stays newest
+        first). A call entering the window shifts calls down: read twice, yielded once."""
         page = 1
         seen: set[int] = set()
+        total = _total(body)
         while True:
-            for raw in _list(body, "calls"):
-                try:
-                    call = parse_call(raw)
-                except PayloadError as error:
-                    self._logger.warning(f"Skipping an Aircall call that cannot be read: {error}")
-                    continue
-                if call.id not in seen:  # a call inserted while paging shifts pages by one
-                    seen.add(call.id)
-                    yield call
+            yield from self._new_calls(body, seen)
             if not _meta(body).get("next_page_link"):
                 return
             page += 1
@@ -429,6 +456,28 @@ class AircallClient:
                 )
                 return
             body = self._calls_page(part, page)
+            now = _total(body)
+            if total is not None and now is not None and now < total:
+                back = -(-(total - now) // PAGE_SIZE)
+                self._logger.info(
+                    f"{total - now} calls left {part} while it was paged; reading "
+                    f"{min(back, page - 1)} page(s) again so that no call is missed."
+                )
+                for earlier in range(max(1, page - back), page):
+                    yield from self._new_calls(self._calls_page(part, earlier), seen)
+            if now is not None:
+                total = now
+
+    def _new_calls(self, body: Any, seen: set[int]) -> Iterator[Call]:
+        for raw in _list(body, "calls"):
+            try:
+                call = parse_call(raw)
+            except PayloadError as error:
+                self._logger.warning(f"Skipping an Aircall call that cannot be read: {error}")
+                continue
+            if call.id not in seen:  # a call inserted while paging shifts pages by one
+                seen.add(call.id)
+                yield call
 
     def _calls_page(self, part: TimeWindow, page: int) -> Any:
         return self.get(
@@ -450,6 +499,11 @@ def _meta(body: Any) -> Mapping[str, Any]:
     if not isinstance(meta, Mapping):
         raise PayloadError("Aircall's answer has no 'meta' object (paging information)")
     return meta
+
+
+def _total(body: Any) -> int | None:
+    total = _meta(body).get("total")
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
 
 
 def _list(body: Any, key: str) -> list[Any]:

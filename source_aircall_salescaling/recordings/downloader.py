@@ -21,6 +21,7 @@ redirect included). Pre-signed URLs are signed for GET only, so the size is read
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import os
 import re
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+import urllib3
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import (
     ErrorResolution,
@@ -57,6 +59,15 @@ _EXTENSIONS = {
     "audio/webm": "webm",
 }
 _CONTENT_RANGE = re.compile(r"bytes\s+\d+-\d+/(\d+)")
+
+
+# What a connection cut while a body is read raises, through requests or urllib3.
+_CUT_SHORT = (
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    OSError,
+)
 
 
 class RecordingExpired(Exception):
@@ -134,8 +145,18 @@ class RecordingDownloader:
         return response
 
     def probe(self, url: str) -> RecordingSize:
-        """The size, from one byte of the file (or the headers, or a bounded count)."""
+        """The size, from one byte of the file (or the headers, or a bounded count).
+
+        A connection cut while the byte (or the counted body) is read is this one
+        recording's failure (`RecordingUnavailable`, retried like a failed download),
+        never the stream's."""
         response = self._get(url, {"Range": "bytes=0-0"})
+        try:
+            return self._size_of(response)
+        except _CUT_SHORT as error:
+            raise RecordingUnavailable(f"size probe cut short: {_describe(error)}") from None
+
+    def _size_of(self, response: requests.Response) -> RecordingSize:
         with response:
             content_type = response.headers.get("Content-Type", "audio/mpeg")
             match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from airbyte_cdk.models import (
@@ -27,6 +27,7 @@ from airbyte_cdk.sources.streams.core import Stream, StreamData
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.sync.context import SyncContext
 from source_aircall_salescaling.sync.cursor import (
+    MAX_OVERLAP_SECONDS,
     STALE_IN_PROGRESS_SECONDS,
     CallCursor,
     SyncPlan,
@@ -78,8 +79,18 @@ class ListedCallsStream(Stream):
     def confirm(self, call: Call) -> Verdict:
         return Verdict.ready()
 
+    def changed_records(self) -> Callable[[Call], int] | None:
+        """A hash of the record, for a stream that emits a record again once it changed."""
+        return None
+
     @abstractmethod
     def emit_batch(self, batch: list[Call], progress: SyncProgress) -> Iterable[StreamData]: ...
+
+    def planning(self, old: CallCursor) -> None:
+        """Called once, with the old state, before the plan is made."""
+
+    def planned(self, plan: SyncPlan) -> None:
+        """Called once the plan is made, before the first batch."""
 
     def finish(self, plan: SyncPlan) -> None:
         """Called once, after the last batch."""
@@ -99,6 +110,7 @@ class ListedCallsStream(Stream):
         old = (
             context.request.cursor(self.name) if sync_mode == SyncMode.incremental else CallCursor()
         )
+        self.planning(old)
         plan = plan_sync(
             context.listing().newest_first(),
             old,
@@ -110,7 +122,13 @@ class ListedCallsStream(Stream):
             watch_horizon=STALE_IN_PROGRESS_SECONDS + context.config.lookback_seconds,
             overlap=context.overlap,
             on_drop=self._on_drop,
+            lookup=context.pending_call,
+            fingerprint=self.changed_records(),
+            # Rewrites are watched for the lookback, up to the longest overlap: a longer
+            # watch would keep a print for a whole day of calls.
+            changes_for=min(context.config.lookback_seconds, MAX_OVERLAP_SECONDS),
         )
+        self.planned(plan)
         self._plan = plan
         self._progress = SyncProgress(plan)
         self._batches = list(batches(plan.emit, self.batch_size)) or [[]]
@@ -140,7 +158,8 @@ class ListedCallsStream(Stream):
             client = self.context.client
             self.logger.info(
                 f"Stream {self.name} summary: listed {self._plan.listed} calls, emitted "
-                f"{self._emitted} records, watching {len(saved.pending)} calls, "
+                f"{self._emitted} records, watching {len(saved.pending)} calls "
+                f"({self._plan.looked_up} fetched by id), "
                 f"{sum(client.requests.values())} Aircall requests so far this sync "
                 f"({dict(client.requests)}), {time.monotonic() - self._started:.1f} s."
             )

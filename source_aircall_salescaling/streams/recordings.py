@@ -8,7 +8,9 @@ Per call, in order:
         | yes                                                             |
     stream the file to the staging folder (size limit enforced) ---------+--> record
         | 403 / expired URL: GET /v1/calls/{id} for a fresh URL, once more
-        | still unavailable: watched again while within the lookback, else reported
+        | 404 for the call: it was deleted in Aircall (reported)
+        | still unavailable: retried on later syncs (by id once out of the re-listed
+        |   range) for a day after the call ended, then given up and reported
 
 Files are wanted when the config says "Copy Raw Files" (`delivery_method`: the only
 signal the platform honours for a custom image) or the catalog sets `include_files` on
@@ -24,7 +26,7 @@ still come out in order.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -39,6 +41,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.streams.core import StreamData
 
 from source_aircall_salescaling import import_rules
+from source_aircall_salescaling.aircall.client import CallUnavailable
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.recordings.downloader import (
     RecordingDownloader,
@@ -51,9 +54,10 @@ from source_aircall_salescaling.recordings.downloader import (
 )
 from source_aircall_salescaling.streams.listed import ListedCallsStream
 from source_aircall_salescaling.sync.context import SyncContext
-from source_aircall_salescaling.sync.cursor import SyncPlan, SyncProgress, Verdict
+from source_aircall_salescaling.sync.cursor import CallCursor, SyncPlan, SyncProgress, Verdict
 
 DOWNLOAD_WORKERS = 4
+RETRY_FAILED_TRANSFERS_SECONDS = 86_400
 T = TypeVar("T")
 
 
@@ -80,6 +84,8 @@ class RecordingsStream(ListedCallsStream):
         self._sizes: dict[int, RecordingSize] = {}
         self._urls: dict[int, str] = {}
         self._skip_sizes: dict[int, int] = {}
+        self._failed: dict[int, int] = {}  # transfers failed this sync -> first failure
+        self._old_failing: Mapping[int, int] = {}
 
     @property
     def name(self) -> str:
@@ -104,6 +110,12 @@ class RecordingsStream(ListedCallsStream):
     # Eligibility -------------------------------------------------------------------
     def judge(self, call: Call) -> Verdict:
         return import_rules.eligible(call, self.context.config, self.context.sync_time)
+
+    def planning(self, old: CallCursor) -> None:
+        self._old_failing = old.failing
+
+    def planned(self, plan: SyncPlan) -> None:
+        plan.failing.update(self._failed)  # first-sync probes that failed (see `confirm`)
 
     def confirm(self, call: Call) -> Verdict:
         """First sync: the cap counts importable recordings, so the size is checked now."""
@@ -145,6 +157,7 @@ class RecordingsStream(ListedCallsStream):
                 continue
             if outcome.retry_later:
                 report.retrying.append(call.id)
+                progress.plan.failing[call.id] = self._failed.get(call.id, self.context.sync_time)
                 progress.defer(call)
                 continue
             progress.emitted(call)
@@ -215,8 +228,13 @@ class RecordingsStream(ListedCallsStream):
             except RecordingExpired as error:
                 if attempt == 2:
                     return self._unavailable(call, str(error), transient=False)
-                fresh = self.context.client.call(call.id)
-                url = fresh.recording_url if fresh is not None else None
+                try:
+                    fresh = self.context.client.call(call.id)
+                except CallUnavailable as failure:
+                    return self._unavailable(call, f"no fresh URL: {failure}", transient=True)
+                if fresh is None:
+                    return Outcome(call, skip_reason=import_rules.CALL_DELETED)
+                url = fresh.recording_url
                 if url is not None:
                     self._urls[call.id] = url
             except RecordingUnavailable as error:
@@ -224,19 +242,28 @@ class RecordingsStream(ListedCallsStream):
         return self._unavailable(call, "no fresh URL", transient=False)
 
     def _unavailable(self, call: Call, why: str, transient: bool) -> Outcome:
-        """A transfer that failed (storage errors, bodies cut short) is tried again on
-        every sync while the call is in the import window: the file exists, it must not be
-        lost to an outage. A URL that Aircall no longer signs is given the lookback."""
+        """A transfer that failed (storage errors, bodies cut short, no answer from
+        Aircall) is tried again on later syncs, for `RETRY_FAILED_TRANSFERS_SECONDS` after
+        its first failure (kept in the state): the file exists, it must not be lost to an
+        outage, but a file that never comes must not be retried for the whole window
+        either. A URL that Aircall no longer signs is given the lookback."""
         ended = call.ended_at if call.ended_at is not None else call.started_at
-        in_lookback = self.context.sync_time < ended + self.context.config.lookback_seconds
-        retry = transient or in_lookback
+        now = self.context.sync_time
+        if transient:
+            failing_since = self._old_failing.get(call.id, now)
+            self._failed[call.id] = failing_since
+            retry = now < failing_since + RETRY_FAILED_TRANSFERS_SECONDS
+            reason = import_rules.TRANSFERS_FAILED
+        else:
+            retry = now < ended + self.context.config.lookback_seconds
+            reason = import_rules.UNAVAILABLE
         self.logger.warning(
             f"Recording of call {call.id} could not be fetched ({why}); "
-            + ("it is tried again on the next sync." if retry else "giving up on it.")
+            + ("it is tried again on the next sync." if retry else f"giving up on it: {reason}.")
         )
         if retry:
             return Outcome(call, retry_later=True)
-        return Outcome(call, skip_reason=import_rules.UNAVAILABLE)
+        return Outcome(call, skip_reason=reason)
 
     def finish(self, plan: SyncPlan) -> None:
         report = self.context.report
@@ -246,5 +273,8 @@ class RecordingsStream(ListedCallsStream):
         assert self._progress is not None
         report.waiting = len(self._progress.state().pending)
         report.left_behind = plan.left_behind
+        report.left_behind_is_lower_bound = plan.left_behind_lower_bound
+        for call_id in plan.gone:
+            report.skip(call_id, import_rules.CALL_DELETED)
         for line in report.lines():
             self.logger.info(line)

@@ -34,10 +34,19 @@ def user_record(user: User, salescaling_emails: frozenset[str]) -> dict[str, Any
 
 
 class UsersStream(Stream):
+    """State: `{"created_at": cursor, "at_cursor": [ids], "undated": [ids]}`.
+
+    Aircall gives `created_at` in milliseconds, but the record (and so the cursor) keeps
+    whole seconds: a user created later in the cursor's second would compare equal and be
+    lost, so the ids already emitted in that second are kept. A user with no `created_at`
+    has nothing to compare: the ids of those emitted are kept (an account has few)."""
+
     def __init__(self, context: SyncContext) -> None:
         super().__init__()
         self.context = context
         self._cursor: str | None = None
+        self._at_cursor: set[int] = set()
+        self._undated: set[int] = set()
 
     @property
     def name(self) -> str:
@@ -57,12 +66,27 @@ class UsersStream(Stream):
 
     @property
     def state(self) -> MutableMapping[str, Any]:
-        return {"created_at": self._cursor} if self._cursor else {}
+        state: dict[str, Any] = {"created_at": self._cursor} if self._cursor else {}
+        if self._at_cursor:
+            state["at_cursor"] = sorted(self._at_cursor)
+        if self._undated:
+            state["undated"] = sorted(self._undated)
+        return state
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
-        cursor = (value or {}).get("created_at")
+        value = value or {}
+        cursor = value.get("created_at")
         self._cursor = cursor if isinstance(cursor, str) else None
+        self._at_cursor = _ids(value.get("at_cursor"))
+        self._undated = _ids(value.get("undated"))
+
+    def _is_new(self, user: User) -> bool:
+        if user.created_at is None:
+            return user.id not in self._undated
+        if self._cursor is None or user.created_at > self._cursor:
+            return True
+        return user.created_at == self._cursor and user.id not in self._at_cursor
 
     def read_records(
         self,
@@ -71,19 +95,32 @@ class UsersStream(Stream):
         stream_slice: Mapping[str, Any] | None = None,
         stream_state: Mapping[str, Any] | None = None,
     ) -> Iterable[StreamData]:
-        since = self._cursor if sync_mode == SyncMode.incremental else None
-        newest = self._cursor
+        if sync_mode != SyncMode.incremental:
+            self._cursor, self._at_cursor, self._undated = None, set(), set()
         read = emitted = 0
+        new: list[User] = []
         for user in self.context.client.users():
             read += 1
-            if since is not None and (user.created_at is None or user.created_at <= since):
+            if not self._is_new(user):
                 continue
             emitted += 1
-            if user.created_at and (newest is None or user.created_at > newest):
-                newest = user.created_at
+            new.append(user)
             yield user_record(user, self.context.config.salescaling_user_emails)
-        self._cursor = newest
+        # The state moves once every page was read: a sync cut short re-reads them all.
+        for user in new:
+            if user.created_at is None:
+                self._undated.add(user.id)
+            elif self._cursor is None or user.created_at > self._cursor:
+                self._cursor, self._at_cursor = user.created_at, {user.id}
+            elif user.created_at == self._cursor:
+                self._at_cursor.add(user.id)
         self.logger.info(
             f"Stream users summary: read {read} users, emitted {emitted}, "
             f"{self.context.client.requests['/v2/users']} requests to /v2/users this sync."
         )
+
+
+def _ids(value: Any) -> set[int]:
+    if not isinstance(value, list):
+        return set()
+    return {item for item in value if isinstance(item, int) and not isinstance(item, bool)}

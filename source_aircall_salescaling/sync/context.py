@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from source_aircall_salescaling.aircall.client import AircallClient
+from source_aircall_salescaling.aircall.client import AircallClient, CallUnavailable
+from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.aircall.windows import TimeWindow
 from source_aircall_salescaling.config import ConnectorConfig
-from source_aircall_salescaling.sync.cursor import CallCursor, relist_overlap
+from source_aircall_salescaling.sync.cursor import CallCursor, LookupFailed, relist_overlap
 from source_aircall_salescaling.sync.listing import CallListing
 from source_aircall_salescaling.sync.report import ImportReport
 
@@ -60,12 +61,26 @@ class SyncContext:
         self.report = ImportReport()
         self._client: AircallClient | None = None
         self._listing: CallListing | None = None
+        self._by_id: dict[int, Call | CallUnavailable | None] = {}
 
     @property
     def client(self) -> AircallClient:
         if self._client is None:
             self._client = AircallClient(self.config, self.logger)
         return self._client
+
+    def pending_call(self, call_id: int) -> Call | None:
+        """A pending call the listing did not bring, fetched by id once per sync however
+        many streams ask (None: Aircall answered 404; `LookupFailed`: try again later)."""
+        if call_id not in self._by_id:
+            try:
+                self._by_id[call_id] = self.client.call(call_id)
+            except CallUnavailable as error:
+                self._by_id[call_id] = error
+        found = self._by_id[call_id]
+        if isinstance(found, CallUnavailable):
+            raise LookupFailed(str(found))
+        return found
 
     def listing(self) -> CallListing:
         """Down to the lowest bound that any selected listed stream needs."""

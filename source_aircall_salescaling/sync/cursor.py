@@ -1,32 +1,54 @@
 """Which calls a sync emits, and the small state that makes a sequence of syncs exact.
 
 Aircall calls have no `updated_at`: a call appears at `started_at` while it rings, is
-`done` some seconds after it ends, and gets its recording minutes later. A cursor on
-`started_at` alone would lose every call that was still in progress at a sync. So the
-state of `calls` and `recordings` is
+`done` some seconds after it ends, gets its recording minutes later, and Aircall may
+still rewrite it (`duration`, `started_at` +1 s) after that. So the state of `calls` and
+`recordings` is
 
-    {"cursor": "2026-11-23T10:15:00Z",            the previous sync's time T
-     "pending": {"2100000123": 1763892000},       calls seen not ready yet -> started_at
-     "seen": {"2100000130": 1763891900, ...}}     calls handled (emitted, or skipped for
-                                                  good) that started in the overlap
+    {"cursor": "2026-11-23T10:15:00Z",         the newest sync time so far (never back)
+     "since": 1763888100,                      `seen` knows every call decided after this
+     "pending": {"2100000123": 1763892000},    calls not ready yet -> started_at
+     "seen": {"2100000130": 1763891900, ...},  calls decided (emitted, or skipped for
+                                               good) that started after `since`
+     "prints": {"2100000130": 88412, ...},     `calls` only: a short hash of the record
+                                               emitted, for the calls in `seen`
+     "relist_from": 1763887000,                the oldest done call waiting for its
+                                               recording, or (`calls`) that ended within
+                                               the lookback, - 1 s, when there is one
+     "failing": {"2100000123": 1763893000}}    `recordings`: pending calls whose transfer
+                                               failed -> first failure (given up a day on)
 
-A sync at time T lists, newest first, the calls in
+(`pending` and `seen` are saved packed, as text, once they hold more than `PACK_OVER`
+calls: see `pack_calls`.)
 
-    (lower_bound ......... cursor - overlap ........ cursor ................... T]
-     oldest pending - 1s   |<------- overlap ------->| new calls
-                           re-listed: a call that shows up late in Aircall with an
-                           earlier started_at is still caught, and `seen` keeps the
-                           calls handled there from coming back
+A sync at time T lists, newest first, only the calls in
 
-and handles a listed call if it is pending, or started after `cursor - overlap` and
-is not in `seen`. `lower_bound` reaches back to the oldest pending call (less one
-second: Aircall was seen moving `started_at` by +1 s when a call settles), never past
-the import window. The overlap is the lookback, kept between 15 minutes and 2 hours,
-so `seen` stays small (about 800 ids at 10,000 calls a day).
+    (since ...................................... newest listed call ....... T]
+     |<------------ overlap ------------------->|
+     re-listed: a call that shows up late with an earlier started_at is caught (not in
+     `seen`), and a `calls` record that Aircall changed is emitted again (its print
+     differs); nothing older is listed, whatever is pending
+
+and handles a listed call if it is pending, or not in `seen`. A done call waiting for
+its recording (for at most `lookback_minutes`), and in `calls` a done call that Aircall
+may still rewrite (for the lookback after it ended, at most 2 hours, with its print kept
+in `seen`), is looked for in the listing, which then starts at `relist_from` instead.
+Any other pending call older than `since` (stuck in progress for hours, or a file whose
+transfer failed) is not reached by listing back to it: it is fetched by id
+(`GET /v1/calls/{id}`), every sync for its first day, then at growing intervals, at most
+`MAX_LOOKUPS_PER_SYNC` a sync; a 404 means it is gone.
+
+`since` only moves forward, to `overlap + 1 s` before the newest call listed (never
+past T), and it is saved in the state, so
+- a config change between syncs (a larger lookback, so a wider overlap) never re-decides
+  calls that an earlier sync pruned from `seen`: they are older than `since`;
+- a clock that jumps ahead does not push `since` past the calls Aircall really has, and
+  a clock that jumps back lists from `since` again; the cursor never moves backwards.
 
 First sync (no cursor): the newest `first_sync_max_calls` ready calls are emitted; older
-ready calls stay behind for good (they go to `seen` while in the overlap); calls not
-ready yet become pending, so they still arrive once they are ready.
+ready calls stay behind for good; calls not ready yet become pending. A ready call whose
+file cannot be fetched on the first sync keeps its slot (it is retried later), so the
+first sync never leads to more than the cap.
 
 Calls are emitted oldest first, in batches that end between two `started_at` values,
 so the state after each batch is a safe restart point (see `SyncProgress`).
@@ -36,7 +58,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -44,17 +66,75 @@ from typing import Any
 from source_aircall_salescaling.aircall.models import Call, iso_utc
 from source_aircall_salescaling.config import ConfigError
 
-# A call still "in progress" this long after it started is stuck in Aircall; watching it
-# would mean re-listing that many hours on every sync, so it is dropped (and logged).
+# The first sync stops paging once capped and this far back (plus the lookback): an
+# older call is not expected to become ready any more. Later syncs watch every pending
+# call, however long it stays in progress (fetched by id, see `lookup_due`).
 STALE_IN_PROGRESS_SECONDS = 6 * 3600
 STARTED_AT_DRIFT_SECONDS = 1
 MIN_OVERLAP_SECONDS = 15 * 60
 MAX_OVERLAP_SECONDS = 2 * 3600
+# A pending call older than the re-listed range is fetched by id: every sync while it
+# is younger than a day, then at intervals of a quarter of its age (at most 6 hours).
+CHECK_EVERY_SYNC_SECONDS = 86_400
+CHECK_EVERY_SECONDS = 15 * 60
+MAX_CHECK_INTERVAL_SECONDS = 6 * 3600
+MAX_LOOKUPS_PER_SYNC = 30
+# A `pending` or `seen` map larger than this is saved packed (see `pack_calls`).
+PACK_OVER = 400
+
+
+def pack_calls(entries: Mapping[int, int]) -> str:
+    """`{call id: started_at}` as short text, for the states that hold thousands of calls
+    (10,000 calls a day waiting for their recording with a 24-hour lookback): sorted by
+    id, each entry is the difference of its id and of its started_at from the entry
+    before, in base 36, `id:started` joined by commas. About 4 to 7 bytes a call instead
+    of 26 as JSON."""
+    parts: list[str] = []
+    previous_id = previous_started = 0
+    for call_id, started in sorted(entries.items()):
+        parts.append(f"{_base36(call_id - previous_id)}:{_base36(started - previous_started)}")
+        previous_id, previous_started = call_id, started
+    return ",".join(parts)
+
+
+def unpack_calls(text: str) -> dict[int, int]:
+    """The inverse of `pack_calls`; text it did not write raises ValueError."""
+    entries: dict[int, int] = {}
+    call_id = started = 0
+    for part in text.split(",") if text else []:
+        id_step, started_step = part.split(":")
+        call_id += int(id_step, 36)
+        started += int(started_step, 36)
+        entries[call_id] = started
+    return entries
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    sign, number = ("-", -number) if number < 0 else ("", number)
+    out = ""
+    while True:
+        number, digit = divmod(number, 36)
+        out = digits[digit] + out
+        if number == 0:
+            return sign + out
 
 
 def relist_overlap(lookback_seconds: int) -> int:
-    """How far before the cursor each sync looks again for calls that appeared late."""
+    """How far before the newest listed call each sync looks again for calls that appeared
+    late, or that Aircall rewrote."""
     return min(max(lookback_seconds, MIN_OVERLAP_SECONDS), MAX_OVERLAP_SECONDS)
+
+
+def lookup_due(watched_since: int, previous_sync: int | None, sync_time: int) -> bool:
+    """Whether a pending call outside the listing is fetched by id on this sync. Decided
+    from the two sync times alone, so the state carries nothing more for it."""
+    age = sync_time - watched_since
+    if previous_sync is None or age < CHECK_EVERY_SYNC_SECONDS:
+        return True
+    interval = min(MAX_CHECK_INTERVAL_SECONDS, age // 4)
+    interval -= interval % CHECK_EVERY_SECONDS
+    return sync_time // interval != previous_sync // interval
 
 
 class Readiness(Enum):
@@ -81,6 +161,10 @@ class Verdict:
         return Verdict(Readiness.SKIP, reason)
 
 
+class LookupFailed(Exception):
+    """A call could not be fetched by id this time (not a 404): it stays pending."""
+
+
 @dataclass(frozen=True)
 class CallCursor:
     """The state of the `calls` and `recordings` streams (see the module docstring)."""
@@ -88,28 +172,44 @@ class CallCursor:
     cursor: int | None = None
     pending: Mapping[int, int] = field(default_factory=dict)
     seen: Mapping[int, int] = field(default_factory=dict)
+    since: int | None = None  # None: a state written before `since` was saved
+    prints: Mapping[int, int] = field(default_factory=dict)
+    relist_from: int | None = None  # the oldest done call waiting for its recording, - 1 s
+    failing: Mapping[int, int] = field(default_factory=dict)  # pending id -> first failure
+
+    def edge(self, overlap: int) -> int:
+        """`seen` knows every call decided that started after this moment."""
+        assert self.cursor is not None
+        return self.since if self.since is not None else self.cursor - overlap
 
     def lower_bound(self, window_start: int, overlap: int) -> int:
         """Listing starts after this moment (exclusive, like Aircall's `from`)."""
         if self.cursor is None:
             return window_start
-        oldest = min(self.pending.values(), default=self.cursor) - STARTED_AT_DRIFT_SECONDS
-        return max(window_start, min(self.cursor - overlap, oldest))
+        edge = self.edge(overlap)
+        return max(window_start, min(edge, self.relist_from if self.relist_from else edge))
 
     def handles(self, call: Call, overlap: int) -> bool:
         """Whether this sync decides about `call` (else an earlier sync already did)."""
         if self.cursor is None or call.id in self.pending:
             return True
-        return call.id not in self.seen and call.started_at > self.cursor - overlap
+        return call.id not in self.seen and call.started_at > self.edge(overlap)
 
     def to_state(self) -> dict[str, Any]:
         if self.cursor is None:
             return {}
-        return {
-            "cursor": iso_utc(self.cursor),
-            "pending": {str(key): value for key, value in sorted(self.pending.items())},
-            "seen": {str(key): value for key, value in sorted(self.seen.items())},
-        }
+        state: dict[str, Any] = {"cursor": iso_utc(self.cursor)}
+        if self.since is not None:
+            state["since"] = self.since
+        state["pending"] = _calls_state(self.pending)
+        state["seen"] = _calls_state(self.seen)
+        if self.prints:
+            state["prints"] = {str(key): value for key, value in sorted(self.prints.items())}
+        if self.relist_from is not None:
+            state["relist_from"] = self.relist_from
+        if self.failing:
+            state["failing"] = {str(key): value for key, value in sorted(self.failing.items())}
+        return state
 
     @staticmethod
     def from_state(state: Mapping[str, Any] | None, stream: str) -> CallCursor:
@@ -119,14 +219,33 @@ class CallCursor:
         try:
             raw_cursor = state["cursor"]
             moment = datetime.strptime(raw_cursor, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-            pending = {int(k): int(v) for k, v in dict(state.get("pending", {})).items()}
-            seen = {int(k): int(v) for k, v in dict(state.get("seen", {})).items()}
+            pending = _calls_from_state(state.get("pending", {}))
+            seen = _calls_from_state(state.get("seen", {}))
+            prints = {int(k): int(v) for k, v in dict(state.get("prints", {})).items()}
+            failing = {int(k): int(v) for k, v in dict(state.get("failing", {})).items()}
+            raw_since, relist_from = state.get("since"), state.get("relist_from")
+            for name, value in (("since", raw_since), ("relist_from", relist_from)):
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                    raise TypeError(f"'{name}' is {value!r}")
         except (KeyError, TypeError, ValueError) as error:
             raise ConfigError(
                 f"The saved state of stream '{stream}' cannot be read ({error!r}); reset the "
                 "stream in Airbyte to start it again."
             ) from None
-        return CallCursor(int(moment.timestamp()), pending, seen)
+        moment_seconds = int(moment.timestamp())
+        return CallCursor(moment_seconds, pending, seen, raw_since, prints, relist_from, failing)
+
+
+def _calls_state(entries: Mapping[int, int]) -> dict[str, int] | str:
+    if len(entries) > PACK_OVER:
+        return pack_calls(entries)
+    return {str(key): value for key, value in sorted(entries.items())}
+
+
+def _calls_from_state(value: Any) -> dict[int, int]:
+    if isinstance(value, str):
+        return unpack_calls(value)
+    return {int(k): int(v) for k, v in dict(value).items()}
 
 
 @dataclass
@@ -141,7 +260,34 @@ class SyncPlan:
     skipped: list[tuple[Call, str]]
     settled: dict[int, int] = field(default_factory=dict)  # decided for good: id -> started_at
     left_behind: int = 0  # first sync: ready calls older than the cap
+    left_behind_lower_bound: bool = False  # paging stopped before counting them all
     listed: int = 0
+    newest: int | None = None  # the newest started_at listed
+    stopped_at: int | None = None  # first sync: paging stopped at a call of this second
+    window_start: int = 0
+    prints: dict[int, int] = field(default_factory=dict)  # `calls`: print of each emitted
+    looked_up: int = 0  # calls fetched by id
+    gone: list[int] = field(default_factory=list)  # pending calls Aircall answered 404 for
+    waiting_from: int | None = None  # the oldest done call watched for its recording
+    failing: dict[int, int] = field(default_factory=dict)  # id -> first failed transfer
+    changeable: dict[int, int] = field(default_factory=dict)  # `calls`: done, may change
+
+    def next_since(self) -> int:
+        """`since` of the state saved at the end of this sync (see the module docstring)."""
+        old = self.old
+        floor = old.edge(self.overlap) if old.cursor is not None else self.window_start
+        if self.newest is None:
+            anchor = self.sync_time if old.cursor is None else None
+        else:
+            anchor = min(self.sync_time, self.newest)
+        since = (
+            floor
+            if anchor is None
+            else max(floor, anchor - self.overlap - STARTED_AT_DRIFT_SECONDS)
+        )
+        # Calls at or before the second where a first sync stopped paging were not looked
+        # at: left behind, like the older ready calls.
+        return max(since, self.window_start, self.stopped_at or self.window_start)
 
 
 def plan_sync(
@@ -155,54 +301,122 @@ def plan_sync(
     watch_horizon: int,
     overlap: int,
     on_drop: Callable[[int, str], None],
+    lookup: Callable[[int], Call | None] | None = None,
+    fingerprint: Callable[[Call], int] | None = None,
+    max_lookups: int = MAX_LOOKUPS_PER_SYNC,
+    changes_for: int = 0,
 ) -> SyncPlan:
     """Decide what a sync emits. `judge` is cheap; `confirm` (a size probe, say) runs
-    only on the first sync, where the cap counts calls that are really importable."""
+    only on the first sync, where the cap counts calls that are really importable.
+    `lookup` fetches a pending call by id (None: Aircall answered 404; `LookupFailed`:
+    try again later); `fingerprint` (the `calls` stream) re-emits a changed record, and
+    a done call stays re-listed (`relist_from`) for `changes_for` seconds after it ended,
+    however long before it started."""
     first_sync = old.cursor is None
     lower = old.lower_bound(window_start, overlap)
-    plan = SyncPlan(old=old, sync_time=sync_time, overlap=overlap, emit=[], watch={}, skipped=[])
-    seen: set[int] = set()
-    for call in calls_newest_first:
-        if call.started_at <= lower:
-            break
-        capped = first_sync and len(plan.emit) >= first_sync_cap
-        if capped and call.started_at < sync_time - watch_horizon:
-            break  # nothing older can still become ready: stop paging
-        plan.listed += 1
-        seen.add(call.id)
+    plan = SyncPlan(
+        old=old,
+        sync_time=sync_time,
+        overlap=overlap,
+        emit=[],
+        watch={},
+        skipped=[],
+        window_start=window_start,
+    )
+    slots = 0  # first sync: ready calls holding a slot of the cap (emitted or retried)
+
+    def watch_changes(call: Call) -> None:
+        ended = call.ended_at
+        may_still_change = ended is not None and ended + changes_for > sync_time
+        if fingerprint is not None and call.is_done and may_still_change:
+            plan.changeable[call.id] = call.started_at
+
+    def consider(call: Call) -> None:
+        nonlocal slots
+        watch_changes(call)
         if call.started_at <= window_start:
             if call.id in old.pending:
                 on_drop(call.id, "left the import window before it was ready")
-            continue
+            return
         if not old.handles(call, overlap):
-            continue  # decided by an earlier sync
+            if fingerprint is not None and call.id in old.prints and call.is_done:
+                changed = fingerprint(call)
+                if changed != old.prints[call.id] and judge(call).readiness is Readiness.READY:
+                    plan.emit.append(call)  # Aircall rewrote it: the new record goes out
+                    plan.prints[call.id] = changed
+                    plan.settled[call.id] = call.started_at
+            return  # decided by an earlier sync
         verdict = judge(call)
+        waits_for_its_recording = call.is_done and verdict.readiness is Readiness.WAIT
         if verdict.readiness is Readiness.READY and first_sync:
-            if len(plan.emit) >= first_sync_cap:
+            if slots >= first_sync_cap:
                 plan.left_behind += 1
                 plan.settled[call.id] = call.started_at
-                continue
+                return
             verdict = confirm(call)
+            if verdict.readiness is not Readiness.SKIP:
+                slots += 1  # a file that failed now is retried later: it keeps its slot
         if verdict.readiness is not Readiness.WAIT:
             plan.settled[call.id] = call.started_at
         if verdict.readiness is Readiness.READY:
             plan.emit.append(call)
+            if fingerprint is not None:
+                plan.prints[call.id] = fingerprint(call)
         elif verdict.readiness is Readiness.WAIT:
-            if call.started_at < sync_time - STALE_IN_PROGRESS_SECONDS and call.ended_at is None:
-                on_drop(call.id, "still in progress in Aircall after 6 hours")
-                plan.settled[call.id] = call.started_at
-            else:
-                plan.watch[call.id] = call.started_at
+            plan.watch[call.id] = call.started_at
+            if waits_for_its_recording and (
+                plan.waiting_from is None or call.started_at < plan.waiting_from
+            ):
+                plan.waiting_from = call.started_at  # its recording is looked for by listing
         else:
             plan.skipped.append((call, verdict.reason or "not importable"))
-    for call_id, started in old.pending.items():
-        if call_id in seen or call_id in plan.watch:
+
+    listed: set[int] = set()
+    for call in calls_newest_first:
+        if call.started_at <= lower:
+            break
+        if first_sync and slots >= first_sync_cap and call.started_at < sync_time - watch_horizon:
+            plan.left_behind_lower_bound = True
+            plan.stopped_at = call.started_at
+            break  # nothing older can still become ready: stop paging
+        plan.listed += 1
+        listed.add(call.id)
+        plan.newest = call.started_at if plan.newest is None else max(plan.newest, call.started_at)
+        consider(call)
+
+    # Pending calls the listing did not bring: fetched by id, a bounded number a sync.
+    for call_id, started in sorted(old.pending.items(), key=lambda item: (-item[1], item[0])):
+        if call_id in listed:
             continue
         if started <= window_start:
             on_drop(call_id, "left the import window before it was ready")
-        else:
-            on_drop(call_id, "no longer listed by Aircall")
-    plan.emit.reverse()  # oldest first: each batch is then a restart point
+            continue
+        should_be_listed = started > lower
+        if lookup is None:
+            if should_be_listed:
+                on_drop(call_id, "no longer listed by Aircall")
+            else:
+                plan.watch[call_id] = started
+            continue
+        # A failing transfer is retried every sync for its first day of failures, however
+        # old the call; anything else by the call's age.
+        watched_since = old.failing.get(call_id, started)
+        due = should_be_listed or lookup_due(watched_since, old.cursor, sync_time)
+        if not due or plan.looked_up >= max_lookups:
+            plan.watch[call_id] = started
+            continue
+        plan.looked_up += 1
+        try:
+            fresh = lookup(call_id)
+        except LookupFailed:
+            plan.watch[call_id] = started
+            continue
+        if fresh is None:
+            plan.gone.append(call_id)
+            on_drop(call_id, "deleted in Aircall (GET /v1/calls/{id} answered 404)")
+            continue
+        consider(fresh)
+    plan.emit.sort(key=lambda c: (c.started_at, c.id))  # oldest first: batches restart
     return plan
 
 
@@ -235,9 +449,8 @@ class SyncProgress:
 
     def __post_init__(self) -> None:
         self.to_emit = {call.id for call in self.plan.emit}
-        # `state()` may run after every record (the CDK reads the state that often); it
-        # needs the settled calls of the overlap only, found by bisection, so that a
-        # sync of n calls costs n log n, not n squared.
+        # `state()` may run after every batch; it needs the settled calls after a moment
+        # only, found by bisection, so that a sync of n calls costs n log n, not n squared.
         by_time = sorted((started, call_id) for call_id, started in self.plan.settled.items())
         self._settled_times = [started for started, _ in by_time]
         self._settled_ids = [call_id for _, call_id in by_time]
@@ -258,30 +471,72 @@ class SyncProgress:
     def decided(self, call_id: int) -> bool:
         return call_id in self.emitted_ids or call_id in self.skipped_ids
 
+    def _settled_after(self, since: int, pending: Mapping[int, int]) -> Iterator[tuple[int, int]]:
+        low = bisect_right(self._settled_times, since)
+        for call_id, started in zip(
+            self._settled_ids[low:], self._settled_times[low:], strict=True
+        ):
+            if call_id not in pending and (call_id not in self.to_emit or self.decided(call_id)):
+                yield call_id, started
+
+    def _prints(self, seen: Mapping[int, int]) -> dict[int, int]:
+        prints = {k: v for k, v in self.plan.old.prints.items() if k in seen}
+        prints.update(
+            (k, v) for k, v in self.plan.prints.items() if k in seen and k in self.emitted_ids
+        )
+        return prints
+
     def state(self) -> CallCursor:
-        """Every call that started at or before the returned cursor is decided (in `seen`
-        while in the overlap) or pending; so a restart from here loses nothing and
-        emits nothing twice."""
+        """See `_state`; plus when each pending call's transfers started failing."""
+        saved = self._state()
+        known = {**self.plan.old.failing, **self.plan.failing}
+        failing = {k: v for k, v in known.items() if k in saved.pending}
+        return saved if failing == saved.failing else replace(saved, failing=failing)
+
+    def _state(self) -> CallCursor:
+        """Every call that started after the returned `since` is in `seen` (decided),
+        pending, or not decided yet; so a restart from here loses nothing and emits
+        nothing twice."""
         plan, old = self.plan, self.plan.old
         if self.finished:
-            cursor = plan.sync_time
+            since = plan.next_since()
+            cursor = plan.sync_time if old.cursor is None else max(old.cursor, plan.sync_time)
             pending = {**plan.watch, **self.deferred}
-        else:
-            if not self.handled:
-                return old
+            seen = {k: v for k, v in old.seen.items() if v > since and k not in pending}
+            seen.update(self._settled_after(since, pending))
+            # `calls`: a done call that Aircall may still rewrite stays in `seen` with its
+            # print, and re-listed, even once it started before `since`.
+            decided = {**old.seen, **dict(self._settled_after(-1, pending))}
+            watched = {k: v for k, v in plan.changeable.items() if k in decided}
+            seen.update((k, decided[k]) for k in watched)
+            starts = [v for v in (plan.waiting_from, *watched.values()) if v is not None]
+            relist = min(starts) - STARTED_AT_DRIFT_SECONDS if starts else None
+            return CallCursor(cursor, pending, seen, since, self._prints(seen), relist)
+        if not self.handled:
+            return old
+        if old.cursor is None:
+            # A first sync cut short: every call up to the last one handled is decided or
+            # pending (batches never split a second); the calls after it are not decided.
             last = self.handled[-1].started_at
-            cursor = last if old.cursor is None else max(old.cursor, last)
-            pending = {k: v for k, v in old.pending.items() if k not in self.emitted_ids}
-            pending.update((k, v) for k, v in plan.watch.items() if v <= cursor)
+            pending = {k: v for k, v in plan.watch.items() if v <= last}
             pending.update(self.deferred)
-        # One second more than the overlap: a call on its edge may still move by +1 s.
-        since = cursor - plan.overlap - STARTED_AT_DRIFT_SECONDS
-        seen = {k: v for k, v in old.seen.items() if v > since}
-        low = bisect_right(self._settled_times, since)
-        high = bisect_right(self._settled_times, cursor, lo=low)
-        seen.update(
-            (k, v)
-            for k, v in zip(self._settled_ids[low:high], self._settled_times[low:high], strict=True)
-            if k not in pending and (k not in self.to_emit or self.decided(k))
-        )
-        return CallCursor(cursor, pending, seen)
+            seen = {
+                k: v
+                for k, v in self._settled_after(last - STARTED_AT_DRIFT_SECONDS, pending)
+                if v <= last
+            }
+            waiting = [v for k, v in pending.items() if k in plan.watch]
+            return CallCursor(
+                last,
+                pending,
+                seen,
+                last - STARTED_AT_DRIFT_SECONDS,
+                self._prints(seen),
+                min(waiting) - STARTED_AT_DRIFT_SECONDS if waiting else None,
+            )
+        since = old.edge(plan.overlap)
+        pending = {k: v for k, v in old.pending.items() if not self.decided(k)}
+        pending.update(self.deferred)
+        seen = {k: v for k, v in old.seen.items() if k not in pending}
+        seen.update(self._settled_after(-1, pending))
+        return CallCursor(old.cursor, pending, seen, since, self._prints(seen), old.relist_from)

@@ -11,11 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from source_aircall_salescaling.import_rules import (
-    NOT_SALESCALING_USER,
-    OVER_SIZE_LIMIT,
-    UNAVAILABLE,
-)
+from source_aircall_salescaling.import_rules import NOT_SALESCALING_USER, OVER_SIZE_LIMIT
 
 REPORT_PREFIX = "IMPORT_REPORT "
 _SHOWN = 20  # ids listed per reason; the count is always complete
@@ -27,6 +23,7 @@ class ImportReport:
     bytes_downloaded: int = 0
     waiting: int = 0
     left_behind: int = 0
+    left_behind_is_lower_bound: bool = False  # the first sync stopped paging early
     skipped: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     agent_emails: set[str] = field(default_factory=set)
     sizes: dict[int, int] = field(default_factory=dict)
@@ -47,6 +44,7 @@ class ImportReport:
             "bytes_downloaded": self.bytes_downloaded,
             "waiting_for_recording_or_end": self.waiting,
             "left_behind_by_first_sync_cap": self.left_behind,
+            "left_behind_by_first_sync_cap_is_lower_bound": self.left_behind_is_lower_bound,
             "skipped": {reason: len(ids) for reason, ids in sorted(self.skipped.items())},
             "skipped_call_ids": {
                 reason: ids[:_SHOWN] for reason, ids in sorted(self.skipped.items())
@@ -70,8 +68,6 @@ class ImportReport:
                     for i in ids[:_SHOWN]
                     if i in self.sizes
                 )
-            if reason == UNAVAILABLE:
-                line += "; Aircall did not serve the file, it is retried while within the lookback"
             out.append(line)
         if self.retrying:
             shown = ", ".join(str(i) for i in self.retrying[:_SHOWN])
@@ -81,7 +77,19 @@ class ImportReport:
             )
         if self.waiting:
             out.append(f"  waiting (call in progress or recording not ready yet): {self.waiting}")
-        if self.left_behind:
-            out.append(f"  older calls left behind by the first-sync cap: {self.left_behind}")
+        if self.left_behind or self.left_behind_is_lower_bound:
+            count = (
+                f"at least {self.left_behind}"
+                if self.left_behind_is_lower_bound
+                else str(self.left_behind)
+            )
+            out.append(
+                f"  older calls left behind by the first-sync cap: {count}"
+                + (
+                    " (paging stopped early, older calls were not counted)"
+                    if self.left_behind_is_lower_bound
+                    else ""
+                )
+            )
         out.append(REPORT_PREFIX + json.dumps(self.as_dict(), sort_keys=True))
         return out
