@@ -18,12 +18,6 @@ pytestmark = pytest.mark.skipif(not ENABLED, reason="the simulated day runs with
 
 Day = tuple[DayOutcome, DayVerdict]
 
-# Today's connector fails these parts of the day; the markers go when the fixes land
-# (strict: a test that starts passing fails the run until its marker is removed).
-ROW_1 = "raising lookback_minutes mid-day re-emits the wider overlap (case 1, Reliability)"
-ROW_3 = "a calls record is frozen at the first sync that sees the call done (case 3, Reliability)"
-ROW_11 = "a call in progress for more than 6 hours is dropped for good (case 11, Reliability)"
-
 
 def test_every_sync_of_the_day_exits_cleanly(day: Day) -> None:
     outcome, _ = day
@@ -37,27 +31,23 @@ def _late(outcome: DayOutcome, verdict: DayVerdict, first: bool) -> list[tuple[i
     return [(i, k, d) for i, k, d in verdict.calls_late if (required[i][0] == k) == first]
 
 
-@pytest.mark.xfail(strict=True, reason=ROW_11)
 def test_every_done_call_reaches_calls_at_the_first_sync_after_it_is_done(day: Day) -> None:
     outcome, verdict = day
     assert verdict.calls_missing_first == []
     assert _late(outcome, verdict, first=True) == []
 
 
-@pytest.mark.xfail(strict=True, reason=ROW_3)
 def test_every_change_within_lookback_reaches_calls_at_the_next_sync(day: Day) -> None:
     outcome, verdict = day
     assert verdict.calls_missing_changes == []
     assert _late(outcome, verdict, first=False) == []
 
 
-@pytest.mark.xfail(strict=True, reason=ROW_3)
 def test_the_last_calls_record_of_each_call_is_the_settled_call(day: Day) -> None:
     _, verdict = day
     assert verdict.calls_stale_last == []
 
 
-@pytest.mark.xfail(strict=True, reason=ROW_1)
 def test_calls_records_are_what_aircall_served_and_never_repeat_unchanged(day: Day) -> None:
     _, verdict = day
     assert verdict.calls_not_as_served == []
@@ -65,7 +55,6 @@ def test_calls_records_are_what_aircall_served_and_never_repeat_unchanged(day: D
     assert verdict.calls_unexpected == []
 
 
-@pytest.mark.xfail(strict=True, reason=ROW_11)
 def test_calls_stuck_in_progress_for_hours_arrive_once_done(day: Day) -> None:
     outcome, verdict = day
     stuck = outcome.expected.stuck_ids
@@ -74,7 +63,6 @@ def test_calls_stuck_in_progress_for_hours_arrive_once_done(day: Day) -> None:
     assert sorted(set(verdict.recordings_missing) & stuck) == []
 
 
-@pytest.mark.xfail(strict=True, reason=ROW_11)
 def test_every_eligible_recording_arrives_once_at_the_first_sync_it_is_ready(day: Day) -> None:
     _, verdict = day
     assert verdict.recordings_expected > 0
@@ -82,7 +70,6 @@ def test_every_eligible_recording_arrives_once_at_the_first_sync_it_is_ready(day
     assert {d: n for d, n in verdict.recordings_delays.items() if d != 0} == {}
 
 
-@pytest.mark.xfail(strict=True, reason=ROW_1)
 def test_no_recording_arrives_twice_or_without_being_eligible(day: Day) -> None:
     _, verdict = day
     assert verdict.recordings_duplicates == []
