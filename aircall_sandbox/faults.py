@@ -218,8 +218,9 @@ class RateLimiter:
       "N a minute": a client must space its requests evenly, bursts of more than
       ``burst`` are refused even when the minute's total is within the limit.
 
-    ``limit=0`` disables it. Uses real time (not the sandbox clock) because clients
-    compare ``X-AircallApi-Reset`` with their own clock; ``hit`` takes ``now`` for tests.
+    ``limit=0`` disables it. Counts in real time (requests arrive in real time, whatever
+    the sandbox clock says); the server moves the reset it announces onto the sandbox
+    clock. ``hit`` takes ``now`` for tests.
     """
 
     limit: int = 120

@@ -241,7 +241,9 @@ class ApiHandler(_Handler):
             "X-AircallApi-Limit": str(app.limiter.limit or 120),
             "X-AircallApi-Remaining": "0",
         }
-        reset = app.faults.reset_header(reset_at)
+        # On the sandbox clock: a client run with its clock moved to the sandbox's (the
+        # simulated day) compares the reset with that clock.
+        reset = app.faults.reset_header(reset_at + app.world.clock_offset)
         if reset is not None:
             headers["X-AircallApi-Reset"] = reset
         self._send_json(429, {"message": "Too Many Requests"}, headers)

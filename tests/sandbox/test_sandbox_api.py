@@ -229,6 +229,17 @@ def test_burst_429_carries_the_aircall_limit_headers(sandbox: Sandbox) -> None:
     assert sandbox.api_get("/v1/ping").status_code == 200
 
 
+def test_reset_header_is_on_the_sandbox_clock(sandbox: Sandbox) -> None:
+    """A client whose clock is moved with the sandbox's (the simulated day) must read a
+    reset a few seconds ahead of its own clock, not days before or after it."""
+    day = 86_400
+    sandbox.set_clock_offset(2 * day)
+    sandbox.set_faults(burst_429=1, reset_after_seconds=2)
+    response = sandbox.api_get("/v1/ping")
+    moved_now = time.time() + 2 * day
+    assert 0 <= int(response.headers["X-AircallApi-Reset"]) - moved_now <= 70
+
+
 def test_reset_header_can_be_in_milliseconds(sandbox: Sandbox) -> None:
     sandbox.set_faults(burst_429=1, reset_unit="ms")
     response = sandbox.api_get("/v1/ping")
