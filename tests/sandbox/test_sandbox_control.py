@@ -17,6 +17,7 @@ def test_config_lists_the_lowercase_salescaling_emails(sandbox: Sandbox) -> None
         "api_token": "demo-token",
         "salescaling_user_emails": expected,
         "import_window_days": 3,
+        "requests_per_minute": 1000,
     }
     assert 1 <= len(expected) < 8
     assert all(e == e.strip().lower() for e in expected)
