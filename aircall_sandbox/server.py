@@ -20,8 +20,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from . import control
+from .account import SandboxWorld
 from .app import SandboxApp
-from .model import SandboxCall, SandboxWorld
+from .model import SandboxCall
 from .recordings import VOICEMAIL_SEED_OFFSET, recording_range
 
 MAX_PER_PAGE = 50
