@@ -12,20 +12,20 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .call_index import CallIndex
 from .model import (
     BYTES_PER_SECOND,
     CALL_FIELDS,
-    DAY,
     FIRST_CALL_ID,
     FIRST_USER_ID,
     FLAG_NAMES,
     RETENTION_SECONDS,
     USER_FIELDS,
     ModelError,
+    NewCalls,
     SandboxCall,
     SandboxContact,
     SandboxNumber,
@@ -192,86 +192,75 @@ class SandboxWorld:
 
     def add_calls(self, spec: Mapping[str, Any]) -> list[SandboxCall]:
         """Create calls from a control request (see ``control.py`` for the keys)."""
-        count = int_param(spec, "count", 1, 1, 100_000)
-        status = str(spec.get("status", "done"))
-        if status not in ("done", "in_progress", "initial", "answered"):
-            raise ModelError("status must be done, in_progress, initial or answered")
-        done = status == "done"
-        direction = str(spec.get("direction", "inbound"))
-        if direction not in ("inbound", "outbound"):
-            raise ModelError("direction must be inbound or outbound")
-        answered = bool(spec.get("answered", status != "initial"))
-        want_recording = bool(spec.get("recording", done and answered))
-        if want_recording and not done:
-            raise ModelError("an in-progress call cannot have a recording", 409)
-        duration_default = int_param(spec, "duration", 120, 1, 10 * DAY)
-        ago = int_param(spec, "started_ago_seconds", duration_default + 60 if done else 30, 0, None)
-        spread_default = min(count - 1, ago)
-        spread = int_param(spec, "spread_seconds", spread_default, 0, None)
-        size_given = spec.get("recording_size")
+        request = NewCalls.from_spec(spec)
         with self.lock:
             now = self.now()
-            if "user_id" in spec and spec["user_id"] is None:
-                user_id_fixed: int | None = None
-                explicit_null = True
-            else:
-                user_id_fixed = self._pick_user(spec.get("user_id")) if "user_id" in spec else None
-                explicit_null = False
-            created = []
+            user_for_next = self._user_picker(spec)
             contacts = list(self.contacts.values())
-            first = now - ago
-            for i in range(count):
-                offset = (spread * i) // (count - 1) if count > 1 else 0
+            first = now - request.ago
+            created = []
+            for i in range(request.count):
+                offset = (request.spread * i) // (request.count - 1) if request.count > 1 else 0
                 started = min(now, first + offset)
-                if explicit_null:
-                    user_id = None
-                elif user_id_fixed is not None:
-                    user_id = user_id_fixed
-                else:
-                    user_id = self._pick_user(None)
-                number_id = self._recording_number()
-                contact = self.rng.choice(contacts) if contacts else None
-                raw = spec.get("raw_digits")
-                raw_digits = (
-                    str(raw)
-                    if raw is not None
-                    else (
-                        contact.phone_numbers[0][2]
-                        if contact and contact.phone_numbers
-                        else random_phone(self.rng)[0]
-                    )
-                )
-                call = SandboxCall(
-                    id=self.new_call_id(),
-                    sid="",
-                    direction=direction,
-                    status="done" if done else ("answered" if answered else "initial"),
-                    started_at=started,
-                    answered_at=started + 4 if answered else None,
-                    ended_at=None,
-                    duration=0,
-                    missed_call_reason=None,
-                    user_id=user_id,
-                    number_id=number_id,
-                    contact_id=contact.id if contact and raw is None else None,
-                    raw_digits=raw_digits,
-                    country_code_a2=country_of(raw_digits),
-                )
-                call.sid = call_sid(call.id)
-                if answered and call.answered_at is not None and call.answered_at > now:
-                    call.answered_at = now
-                if done:
-                    self._finish(call, now, duration_default, answered)
-                    if want_recording:
-                        size = (
-                            int(size_given)
-                            if size_given is not None
-                            else max(1, call.duration * BYTES_PER_SECOND)
-                        )
+                call = self._new_call(request, started, user_for_next(), contacts, now)
+                if request.done:
+                    self._finish(call, now, request.duration, request.answered)
+                    if request.recording:
+                        size = request.recording_size
+                        if size is None:
+                            size = max(1, call.duration * BYTES_PER_SECOND)
                         self._set_recording(call, size, spec)
                 created.append(call)
             self.index_calls(created)
             return created
+
+    def _user_picker(self, spec: Mapping[str, Any]) -> Callable[[], int | None]:
+        """The agent of each new call: the one asked for, none (an explicit null), or a
+        Salescaling user picked call by call (must hold ``lock``)."""
+        if "user_id" not in spec:
+            return lambda: self._pick_user(None)
+        if spec["user_id"] is None:
+            return lambda: None
+        fixed = self._pick_user(spec["user_id"])
+        return lambda: fixed
+
+    def _new_call(
+        self,
+        request: NewCalls,
+        started: int,
+        user_id: int | None,
+        contacts: list[SandboxContact],
+        now: int,
+    ) -> SandboxCall:
+        """One call of ``request``, not finished yet; its caller is a known contact unless
+        the request gives ``raw_digits`` (must hold ``lock``)."""
+        number_id = self._recording_number()
+        contact = self.rng.choice(contacts) if contacts else None
+        raw = request.raw_digits
+        if raw is not None:
+            raw_digits = raw
+        elif contact and contact.phone_numbers:
+            raw_digits = contact.phone_numbers[0][2]
+        else:
+            raw_digits = random_phone(self.rng)[0]
+        call_id = self.new_call_id()
+        answered_at = started + 4 if request.answered else None
+        return SandboxCall(
+            id=call_id,
+            sid=call_sid(call_id),
+            direction=request.direction,
+            status=request.first_status,
+            started_at=started,
+            answered_at=None if answered_at is None else min(answered_at, now),
+            ended_at=None,
+            duration=0,
+            missed_call_reason=None,
+            user_id=user_id,
+            number_id=number_id,
+            contact_id=contact.id if contact and raw is None else None,
+            raw_digits=raw_digits,
+            country_code_a2=country_of(raw_digits),
+        )
 
     def _finish(self, call: SandboxCall, now: int, duration: int, answered: bool) -> None:
         """Mark a call done, never ending it in the future (must hold ``lock``)."""

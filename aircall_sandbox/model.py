@@ -282,3 +282,57 @@ def country_of(raw_digits: str) -> str | None:
         if raw_digits.startswith(prefix + " "):
             return country
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class NewCalls:
+    """A control request for new calls (``POST /_sandbox/calls``), checked.
+
+    The defaults follow the status: a done call is answered and recorded unless told
+    otherwise, an ``initial`` one is not answered, and a call still running cannot
+    have a recording yet (409).
+    """
+
+    count: int
+    done: bool
+    first_status: str
+    direction: str
+    answered: bool
+    recording: bool
+    duration: int
+    ago: int
+    spread: int
+    recording_size: int | None
+    raw_digits: str | None
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any]) -> NewCalls:
+        count = int_param(spec, "count", 1, 1, 100_000)
+        status = str(spec.get("status", "done"))
+        if status not in ("done", "in_progress", "initial", "answered"):
+            raise ModelError("status must be done, in_progress, initial or answered")
+        done = status == "done"
+        direction = str(spec.get("direction", "inbound"))
+        if direction not in ("inbound", "outbound"):
+            raise ModelError("direction must be inbound or outbound")
+        answered = bool(spec.get("answered", status != "initial"))
+        recording = bool(spec.get("recording", done and answered))
+        if recording and not done:
+            raise ModelError("an in-progress call cannot have a recording", 409)
+        duration = int_param(spec, "duration", 120, 1, 10 * DAY)
+        ago = int_param(spec, "started_ago_seconds", duration + 60 if done else 30, 0, None)
+        spread = int_param(spec, "spread_seconds", min(count - 1, ago), 0, None)
+        size, raw = spec.get("recording_size"), spec.get("raw_digits")
+        return cls(
+            count=count,
+            done=done,
+            first_status="done" if done else ("answered" if answered else "initial"),
+            direction=direction,
+            answered=answered,
+            recording=recording,
+            duration=duration,
+            ago=ago,
+            spread=spread,
+            recording_size=None if size is None or not recording else int(size),
+            raw_digits=None if raw is None else str(raw),
+        )

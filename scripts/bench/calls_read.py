@@ -46,24 +46,23 @@ try:
 except ImportError:
     import cProfile, pstats
     profile = cProfile.Profile()
-    profile.enable()
-    try:
-        runpy.run_path({main!r}, run_name="__main__")
-    finally:
-        profile.disable()
-        with open(out, "w") as text:
-            stats = pstats.Stats(profile, stream=text)
-            stats.sort_stats("cumulative").print_stats(40)
-            stats.sort_stats("tottime").print_stats(20)
+    start, stop = profile.enable, profile.disable
+    def report(text):
+        stats = pstats.Stats(profile, stream=text)
+        stats.sort_stats("cumulative").print_stats(40)
+        stats.sort_stats("tottime").print_stats(20)
 else:
     profiler = Profiler(interval=0.001)
-    profiler.start()
-    try:
-        runpy.run_path({main!r}, run_name="__main__")
-    finally:
-        profiler.stop()
-        with open(out, "w") as text:
-            text.write(profiler.output_text(unicode=False, color=False))
+    start, stop = profiler.start, profiler.stop
+    def report(text):
+        text.write(profiler.output_text(unicode=False, color=False))
+start()
+try:
+    runpy.run_path({main!r}, run_name="__main__")
+finally:
+    stop()
+    with open(out, "w") as text:
+        report(text)
 """
 
 

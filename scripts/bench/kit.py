@@ -7,13 +7,17 @@ the connector's own process, and collects the table's sections and notes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import statistics
 import sys
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import requests
 
 from aircall_sandbox.testing import Sandbox
 from source_aircall_salescaling.aircall.windows import (
@@ -24,7 +28,7 @@ from source_aircall_salescaling.aircall.windows import (
 from tests import harness
 from tests.harness import Connector, ConnectorRun
 
-from .table import Section
+from .table import Row, Section
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -186,3 +190,33 @@ def calls_in(started: list[int], window: TimeWindow) -> int:
 
 def salescaling_user(sandbox: Sandbox) -> int:
     return int(next(u["id"] for u in sandbox.users() if u["salescaling"]))
+
+
+def recording_url(sandbox: Sandbox, call_id: int) -> str:
+    """A fresh pre-signed URL of the call's recording, as the connector would get one."""
+    return str(sandbox.api_get(f"/v1/calls/{call_id}").json()["call"]["recording"])
+
+
+def stream_to_disk(
+    get: Callable[..., requests.Response], url: str, target: Path, sha256: bool
+) -> None:
+    """What plain requests does to save a recording: 1 MiB chunks to disk, hashed on the
+    way with `sha256` (as the connector must, for its `sha256` field)."""
+    digest = hashlib.sha256()
+    with get(url, stream=True, timeout=60) as response, open(target, "wb") as out:
+        response.raise_for_status()
+        for chunk in response.iter_content(MIB):
+            if sha256:
+                digest.update(chunk)
+            out.write(chunk)
+
+
+def download_row(measure: str, connector_rate: float, baseline_rate: float, more: str = "") -> Row:
+    """The connector's download rate against plain requests', held to DOWNLOAD_RATIO_MIN."""
+    ratio = connector_rate / baseline_rate
+    return Row(
+        measure,
+        f"{connector_rate:.0f} / {baseline_rate:.0f} MiB/s = {ratio:.2f}x{more}",
+        f">= {DOWNLOAD_RATIO_MIN}x",
+        ratio >= DOWNLOAD_RATIO_MIN,
+    )
