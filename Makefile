@@ -15,7 +15,7 @@ $(DEV): pyproject.toml constraints.txt | $(PY)
 	touch $(DEV)
 
 demo: $(DEV)
-	$(PY) scripts/demo.py
+	$(PY) -m scripts.demo
 
 lint: $(DEV)
 	$(VENV)/bin/ruff check source_aircall_salescaling aircall_sandbox unit_tests tests scripts
@@ -36,7 +36,7 @@ image-test: $(DEV)
 	bash scripts/image_test.sh
 
 bench: $(DEV)
-	$(PY) scripts/bench.py
+	$(PY) -m scripts.bench
 
 # The simulated day (tests/day): 96 syncs with the connector's clock moved by libfaketime,
 # which Debian's faketime package brings; installed here when missing (CI is a fresh machine).

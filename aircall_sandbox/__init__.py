@@ -5,7 +5,9 @@ Run it with ``python -m aircall_sandbox``; drive it from tests with
 (``testing`` alone uses ``requests``), so the sandbox runs anywhere Python does.
 """
 
-from .model import SandboxCall, SandboxUser, SandboxWorld, generate_world
+from .account import SandboxWorld
+from .generator import generate_world
+from .model import SandboxCall, SandboxUser
 from .recordings import recording_chunks, recording_sha256
 
 __all__ = [

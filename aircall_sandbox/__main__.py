@@ -15,7 +15,7 @@ import sys
 import threading
 from types import FrameType
 
-from .model import generate_world
+from .generator import generate_world
 from .server import SandboxServer
 
 

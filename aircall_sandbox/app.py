@@ -12,8 +12,8 @@ import binascii
 import hmac
 from dataclasses import dataclass, field
 
+from .account import SandboxWorld
 from .faults import Faults, RateLimiter, RequestLog
-from .model import SandboxWorld
 from .render import Renderer
 from .signing import UrlSigner
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from .app import SandboxApp
 from .faults import FAULT_KEYS, FaultConfigError, parse_faults
-from .model import DAY, ModelError, generate_calls
+from .generator import generate_calls
+from .model import DAY, ModelError
 from .scenario import scenario_from_json
 
 Result = tuple[int, Any]

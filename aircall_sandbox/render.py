@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .model import SandboxCall, SandboxContact, SandboxNumber, SandboxUser, SandboxWorld
+from .account import SandboxWorld
+from .model import SandboxCall, SandboxContact, SandboxNumber, SandboxUser
 from .signing import UrlSigner
 
 SHORT_URL_TTL = 3 * 3600

@@ -20,8 +20,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from . import control
+from .account import SandboxWorld
 from .app import SandboxApp
-from .model import SandboxCall, SandboxWorld
+from .model import SandboxCall
 from .recordings import VOICEMAIL_SEED_OFFSET, recording_range
 
 MAX_PER_PAGE = 50
@@ -152,25 +153,8 @@ class _Handler(BaseHTTPRequestHandler):
 class ApiHandler(_Handler):
     """The Aircall API (``/v1``, ``/v2``) plus the ``/_sandbox`` control API."""
 
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def do_HEAD(self) -> None:
-        self._dispatch()
-
     def _dispatch(self) -> None:
+        """Every HTTP method comes here; the control or the Aircall API decides what it takes."""
         parts = urlsplit(self.path)
         body = self._read_body()
         if parts.path == "/_sandbox" or parts.path.startswith("/_sandbox/"):
@@ -179,6 +163,9 @@ class ApiHandler(_Handler):
         entry = self._start_entry("api")
         status = self._api(parts.path, parts.query)
         entry["status"] = status
+
+    # http.server calls do_<METHOD>: one dispatcher answers them all.
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch
 
     # ----------------------------------------------------------------- control
     def _control(self, path: str, raw_query: str, raw_body: bytes) -> None:

@@ -12,11 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from aircall_sandbox.testing import Sandbox
+from tests.harness import Connector, ConnectorRun, catalog
 
-from aircall_sandbox.testing import Sandbox  # noqa: E402
-from tests.harness import Connector, ConnectorRun, catalog  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 WORKDIR = ROOT / ".demo"
 

@@ -4,7 +4,7 @@ return what the sandbox holds.
 
 Run by scripts/e2e_pyairbyte.sh (`make e2e`) with the PyAirbyte virtualenv's Python:
 
-    .venv-pyairbyte/bin/python scripts/e2e_pyairbyte.py --connector PATH
+    .venv-pyairbyte/bin/python -m scripts.e2e_pyairbyte --connector PATH
 
 PATH is the `source-aircall-salescaling` script of a virtualenv where the connector is
 installed (not editable) with its pinned dependencies. Expected counts are computed from
@@ -34,10 +34,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from aircall_sandbox.testing import Sandbox
 
-from aircall_sandbox.testing import Sandbox  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 MIB = 1_048_576
 WINDOW_DAYS = 14

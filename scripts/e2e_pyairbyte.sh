@@ -74,7 +74,7 @@ fi
 echo "e2e: virtualenvs ready in $(( $(date +%s) - started )) s"
 
 set +e
-"$PYAIRBYTE_VENV/bin/python" scripts/e2e_pyairbyte.py \
+"$PYAIRBYTE_VENV/bin/python" -m scripts.e2e_pyairbyte \
     --connector "$CONNECTOR_VENV/bin/source-aircall-salescaling"
 code=$?
 set -e

@@ -30,16 +30,16 @@ def settings() -> dict[str, dict[str, str]]:
     for name, value in os.environ.items():
         if name.startswith("PIP_") and name != "PIP_CONFIG_FILE":
             found["global"][name[4:].lower().replace("_", "-")] = value
-    for section in found.values():
-        for key in DROP & set(section):
-            del section[key]
+    for entries in found.values():
+        for key in DROP & set(entries):
+            del entries[key]
         for key in ("index-url", "extra-index-url"):
-            if key in section:
-                urls = [u for u in section[key].split() if not u.startswith("file:")]
+            if key in entries:
+                urls = [u for u in entries[key].split() if not u.startswith("file:")]
                 if urls:
-                    section[key] = " ".join(urls)
+                    entries[key] = " ".join(urls)
                 else:
-                    del section[key]
+                    del entries[key]
     found["global"]["cert"] = IMAGE_BUNDLE
     return found
 

@@ -6,7 +6,8 @@ import hashlib
 import itertools
 import time
 
-from aircall_sandbox.model import MIB, generate_world
+from aircall_sandbox.generator import generate_world
+from aircall_sandbox.model import MIB
 from aircall_sandbox.recordings import (
     CHUNK_SIZE,
     recording_chunks,

@@ -1,0 +1,205 @@
+"""The `calls` part: a full read of 12,000 calls, the connector against the baseline.
+
+The baseline is `scripts/bench_baseline.py` (requests + json, same window, same JSON
+lines); both are counted past their own start-up, measured next to each read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from aircall_sandbox.testing import Sandbox
+from tests.harness import ConnectorRun, catalog
+
+from . import requests_per_sync
+from .kit import CALLS, ROOT, Bench, Timing, median_timing
+from .table import Row, Section
+
+CALLS_RATIO_MAX = 1.5
+
+# The connector with its pacing off (an API budget with no policy), for the `calls` read:
+# that part measures the connector's own cost per record, next to an unpaced baseline; the
+# pacing is measured on its own (`pacing.py`). At requests_per_minute=1000, even
+# pacing alone makes 242 requests last at least 14.5 s.
+UNPACED = """\
+from airbyte_cdk.sources.streams.call_rate import APIBudget
+import source_aircall_salescaling.aircall.client as client
+client.api_budget = lambda requests_per_minute: APIBudget(policies=[])
+from source_aircall_salescaling.run import run
+run()
+"""
+
+# A statistical profile of the connector process (pyinstrument when installed, else cProfile).
+PROFILE = """\
+import os, runpy, sys
+sys.argv = [{main!r}, *sys.argv[1:]]
+out = os.environ["BENCH_PROFILE"]
+try:
+    from pyinstrument import Profiler
+except ImportError:
+    import cProfile, pstats
+    profile = cProfile.Profile()
+    start, stop = profile.enable, profile.disable
+    def report(text):
+        stats = pstats.Stats(profile, stream=text)
+        stats.sort_stats("cumulative").print_stats(40)
+        stats.sort_stats("tottime").print_stats(20)
+else:
+    profiler = Profiler(interval=0.001)
+    start, stop = profiler.start, profiler.stop
+    def report(text):
+        text.write(profiler.output_text(unicode=False, color=False))
+start()
+try:
+    runpy.run_path({main!r}, run_name="__main__")
+finally:
+    stop()
+    with open(out, "w") as text:
+        report(text)
+"""
+
+
+def measure(bench: Bench) -> None:
+    """Connector and baseline reads of the same 12,000 calls, interleaved with their
+    start-up alone (`spec`; the baseline's imports), each read counted past the
+    start-up measured next to it: the median of those differences is reported."""
+    with Sandbox(seed=7, calls=0, rate_limit=0, large_recordings=0) as sandbox:
+        sandbox.add_bulk_calls(CALLS, days=10)
+        config = sandbox.config(requests_per_minute=1000, first_sync_max_calls=1_000_000)
+        connector_past: list[Timing] = []
+        baseline_past: list[Timing] = []
+        reads: list[Timing] = []
+        same = True
+        connector_requests = baseline_requests = 0
+        for index in range(bench.repeats):
+            connector = bench.connector(sandbox, "calls")
+            startup = bench.spec(connector)
+            sandbox.clear_log()
+            result = bench.run(
+                connector,
+                "read",
+                config,
+                catalog({"calls": "full_refresh"}),
+                command=[sys.executable, "-c", bench.wrapped(UNPACED)],
+            )
+            reads.append(Timing(result.seconds, result.cpu_seconds))
+            connector_past.append(
+                Timing(result.seconds - startup.wall, result.cpu_seconds - startup.cpu)
+            )
+            log = sandbox.requests_log("api")
+            connector_requests = len(log)
+            start, end = int(log[0]["query"]["from"]), int(log[0]["query"]["to"])
+            out = connector.workdir / "baseline.jsonl"
+            imports = baseline(bench, sandbox, 0, 0, Path(os.devnull), True)
+            sandbox.clear_log()
+            read = baseline(bench, sandbox, start, end, out, False)
+            baseline_requests = len(sandbox.requests_log("api"))
+            baseline_past.append(Timing(read.wall - imports.wall, read.cpu - imports.cpu))
+            if index == 0:
+                same = same_records(result, out)
+        if bench.profile:
+            profile_calls(bench, sandbox, config)
+        requests_per_sync.measure(bench, sandbox, config)
+
+    past = median_timing(connector_past)
+    base = median_timing(baseline_past)
+    whole = median_timing(reads)
+    wall_ratio, cpu_ratio = past.wall / base.wall, past.cpu / base.cpu
+    bench.sections.insert(
+        0,
+        Section(
+            f"calls: full read of {CALLS:,} calls (pacing off; median of {bench.repeats})",
+            [
+                Row(
+                    "connector, past start-up",
+                    f"{past.wall:.2f} s wall, {past.cpu:.2f} s CPU, {CALLS / past.wall:,.0f} rec/s",
+                    "",
+                    None,
+                ),
+                Row(
+                    "baseline (requests + json), past start-up",
+                    f"{base.wall:.2f} s wall, {base.cpu:.2f} s CPU, {CALLS / base.wall:,.0f} rec/s",
+                    "",
+                    None,
+                ),
+                Row(
+                    "ratio connector / baseline, wall",
+                    f"{wall_ratio:.2f}x",
+                    f"<= {CALLS_RATIO_MAX}x",
+                    wall_ratio <= CALLS_RATIO_MAX,
+                ),
+                Row(
+                    "ratio connector / baseline, CPU",
+                    f"{cpu_ratio:.2f}x",
+                    "(official connector: 5.5x)",
+                    None,
+                ),
+                Row(
+                    "records identical to the baseline's",
+                    f"{'yes' if same else 'NO'} ({connector_requests} vs "
+                    f"{baseline_requests} requests)",
+                    "same records",
+                    same,
+                ),
+            ],
+        ),
+    )
+    bench.notes.append(
+        f"calls read, whole connector process: {whole.wall:.2f} s wall, "
+        f"{whole.cpu:.2f} s CPU (median)."
+    )
+
+
+def baseline(
+    bench: Bench, sandbox: Sandbox, start: int, end: int, out: Path, import_only: bool
+) -> Timing:
+    command = [
+        sys.executable,
+        str(ROOT / "scripts" / "bench_baseline.py"),
+        "--api-url", sandbox.api_url, "--api-id", sandbox.api_id,
+        "--api-token", sandbox.api_token,
+        "--from", str(start), "--to", str(end), "--out", str(out),
+    ]  # fmt: skip
+    if import_only:
+        command.append("--import-only")
+    started = time.monotonic()
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError("the baseline failed")
+    return Timing(seconds, usage.ru_utime + usage.ru_stime)
+
+
+def profile_calls(bench: Bench, sandbox: Sandbox, config: dict[str, Any]) -> None:
+    connector = bench.connector(sandbox, "profile")
+    output = connector.workdir / "profile.txt"
+    connector.extra_env["BENCH_PROFILE"] = str(output)
+    bench.run(
+        connector,
+        "read",
+        config,
+        catalog({"calls": "full_refresh"}),
+        command=[sys.executable, "-c", bench.wrapped(PROFILE)],
+    )
+    bench.profile_text = output.read_text()
+
+
+def same_records(run: ConnectorRun, baseline_out: Path) -> bool:
+    """The connector's `calls` records equal the baseline's (null fields, which the CDK's
+    serializer leaves out, are ignored on both sides)."""
+
+    def normalized(records: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
+        kept = ({k: v for k, v in r.items() if v is not None} for r in records)
+        return sorted(kept, key=lambda r: int(r["id"]))
+
+    with open(baseline_out) as lines:
+        baseline = normalized(json.loads(line)["record"]["data"] for line in lines)
+    return normalized(iter(run.records("calls"))) == baseline
