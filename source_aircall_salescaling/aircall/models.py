@@ -72,26 +72,6 @@ class Call:
             return "answered"
         return "missed" if self.direction == "inbound" else "failed"
 
-    def fields(self) -> dict[str, Any]:
-        """The fields that `calls` and `recordings` share (contract: same names)."""
-        return {
-            "direction": self.direction,
-            "status": self.status,
-            "missed_call_reason": self.missed_call_reason,
-            "started_at": iso_utc(self.started_at),
-            "answered_at": iso_utc(self.answered_at),
-            "ended_at": iso_utc(self.ended_at),
-            "duration": self.duration,
-            "user": None
-            if self.agent is None
-            else {"id": self.agent.id, "name": self.agent.name, "email": self.agent.email},
-            "contact": None
-            if self.contact is None
-            else {"id": self.contact.id, "name": self.contact.name, "phone": self.contact.phone},
-            "internal_number": self.internal_number,
-            "external_number": self.external_number,
-        }
-
 
 @dataclass(frozen=True)
 class User:

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from airbyte_cdk.models import (
     AirbyteMessage,
@@ -52,6 +52,7 @@ from source_aircall_salescaling.recordings.downloader import (
     RecordingUnavailable,
     file_name_for,
 )
+from source_aircall_salescaling.records import recording_record
 from source_aircall_salescaling.streams.listed import ListedCallsStream
 from source_aircall_salescaling.sync.context import SyncContext
 from source_aircall_salescaling.sync.cursor import CallCursor, SyncPlan, SyncProgress, Verdict
@@ -168,14 +169,14 @@ class RecordingsStream(ListedCallsStream):
 
     def _record(self, outcome: Outcome) -> AirbyteMessage:
         call = outcome.call
-        data: dict[str, Any] = {"call_id": call.id, **call.fields()}
         reference = None
         if outcome.file is not None:
-            data.update(
-                file_name=outcome.file.file_name,
-                content_type=outcome.file.content_type,
-                size_bytes=outcome.file.size_bytes,
-                sha256=outcome.file.sha256,
+            data = recording_record(
+                call,
+                outcome.file.file_name,
+                outcome.file.content_type,
+                outcome.file.size_bytes,
+                outcome.file.sha256,
             )
             reference = AirbyteRecordMessageFileReference(
                 staging_file_url=str(outcome.file.absolute_path),
@@ -184,11 +185,12 @@ class RecordingsStream(ListedCallsStream):
             )
         else:
             assert outcome.size is not None
-            data.update(
-                file_name=file_name_for(call.id, outcome.size.content_type),
-                content_type=outcome.size.content_type,
-                size_bytes=outcome.size.size_bytes,
-                sha256=None,
+            data = recording_record(
+                call,
+                file_name_for(call.id, outcome.size.content_type),
+                outcome.size.content_type,
+                outcome.size.size_bytes,
+                None,
             )
         return AirbyteMessage(
             type=Type.RECORD,

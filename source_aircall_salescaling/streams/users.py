@@ -14,23 +14,8 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams.core import Stream, StreamData
 
 from source_aircall_salescaling.aircall.models import User
-from source_aircall_salescaling.config import normalize_email
+from source_aircall_salescaling.records import user_record
 from source_aircall_salescaling.sync.context import SyncContext
-
-
-def user_record(user: User, salescaling_emails: frozenset[str]) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "name": user.name,
-        "email": user.email,
-        "created_at": user.created_at,
-        "available": user.available,
-        "availability_status": user.availability_status,
-        "time_zone": user.time_zone,
-        "language": user.language,
-        "salescaling_user": bool(user.email)
-        and normalize_email(user.email or "") in salescaling_emails,
-    }
 
 
 class UsersStream(Stream):
