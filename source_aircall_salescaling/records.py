@@ -15,6 +15,11 @@ import orjson
 
 from source_aircall_salescaling.aircall.models import Call, User, iso_utc
 from source_aircall_salescaling.config import normalize_email
+from source_aircall_salescaling.recordings.downloader import (
+    RecordingFile,
+    RecordingSize,
+    file_name_for,
+)
 
 
 def call_fields(call: Call) -> dict[str, Any]:
@@ -51,17 +56,19 @@ def record_print(call: Call) -> int:
     return zlib.crc32(orjson.dumps(call_record(call), option=orjson.OPT_SORT_KEYS)) & 0xFFFFFF
 
 
-def recording_record(
-    call: Call, file_name: str, content_type: str, size_bytes: int, sha256: str | None
-) -> dict[str, Any]:
-    """The data of a `recordings` record; `sha256` is None when the file was only sized
-    (records mode), not downloaded."""
+def recording_record(call: Call, audio: RecordingFile | RecordingSize) -> dict[str, Any]:
+    """The data of a `recordings` record: of a downloaded file (files mode), or of one
+    only sized on the storage host (records mode), which has no `sha256`."""
+    if isinstance(audio, RecordingFile):
+        file_name, sha256 = audio.file_name, audio.sha256
+    else:
+        file_name, sha256 = file_name_for(call.id, audio.content_type), None
     return {
         "call_id": call.id,
         **call_fields(call),
         "file_name": file_name,
-        "content_type": content_type,
-        "size_bytes": size_bytes,
+        "content_type": audio.content_type,
+        "size_bytes": audio.size_bytes,
         "sha256": sha256,
     }
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
 from source_aircall_salescaling.aircall.models import Call, User, parse_call, parse_user
+from source_aircall_salescaling.recordings.downloader import RecordingFile, RecordingSize
 from source_aircall_salescaling.records import call_record, recording_record, user_record
 
 STARTED = 1_763_892_000
@@ -114,14 +116,18 @@ def test_calls_record_matches_the_calls_schema(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", CALLS)
 def test_recordings_record_of_a_downloaded_file_matches_the_recordings_schema(kind: str) -> None:
-    record = recording_record(a_call(kind), "2100000123.mp3", "audio/mpeg", 1234, "ab" * 32)
+    staged = Path("/staging/recordings/2100000123.mp3")
+    audio = RecordingFile(
+        "2100000123.mp3", "recordings/2100000123.mp3", staged, 1234, "ab" * 32, "audio/mpeg"
+    )
+    record = recording_record(a_call(kind), audio)
 
     assert_matches(record, schema("recordings"))
 
 
 @pytest.mark.parametrize("kind", CALLS)
 def test_recordings_record_of_a_sized_file_matches_the_recordings_schema(kind: str) -> None:
-    record = recording_record(a_call(kind), "2100000123.mp3", "audio/mpeg", 1234, None)
+    record = recording_record(a_call(kind), RecordingSize(1234, "audio/mpeg"))
 
     assert_matches(record, schema("recordings"))
 

@@ -41,7 +41,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.streams.core import StreamData
 
 from source_aircall_salescaling import import_rules
-from source_aircall_salescaling.aircall.client import CallUnavailable
+from source_aircall_salescaling.aircall.errors import CallUnavailable
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.recordings.downloader import (
     RecordingDownloader,
@@ -50,7 +50,6 @@ from source_aircall_salescaling.recordings.downloader import (
     RecordingSize,
     RecordingTooLarge,
     RecordingUnavailable,
-    file_name_for,
 )
 from source_aircall_salescaling.records import recording_record
 from source_aircall_salescaling.streams.listed import ListedCallsStream
@@ -171,13 +170,7 @@ class RecordingsStream(ListedCallsStream):
         call = outcome.call
         reference = None
         if outcome.file is not None:
-            data = recording_record(
-                call,
-                outcome.file.file_name,
-                outcome.file.content_type,
-                outcome.file.size_bytes,
-                outcome.file.sha256,
-            )
+            data = recording_record(call, outcome.file)
             reference = AirbyteRecordMessageFileReference(
                 staging_file_url=str(outcome.file.absolute_path),
                 source_file_relative_path=outcome.file.relative_path,
@@ -185,13 +178,7 @@ class RecordingsStream(ListedCallsStream):
             )
         else:
             assert outcome.size is not None
-            data = recording_record(
-                call,
-                file_name_for(call.id, outcome.size.content_type),
-                outcome.size.content_type,
-                outcome.size.size_bytes,
-                None,
-            )
+            data = recording_record(call, outcome.size)
         return AirbyteMessage(
             type=Type.RECORD,
             record=AirbyteRecordMessage(
