@@ -9,18 +9,13 @@ from airbyte_cdk.sources.streams.core import StreamData
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.import_rules import call_verdict
 from source_aircall_salescaling.records import call_record, record_print
+from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.streams.listed import ListedCallsStream
 from source_aircall_salescaling.sync.cursor import SyncProgress, Verdict
 
 
-class CallsStream(ListedCallsStream):
-    @property
-    def name(self) -> str:
-        return "calls"
-
-    @property
-    def primary_key(self) -> str:
-        return "id"
+class CallsStream(StreamIdentity, ListedCallsStream):
+    stream_name, key_field, cursor_name = "calls", "id", "started_at"
 
     def judge(self, call: Call) -> Verdict:
         return call_verdict(call)

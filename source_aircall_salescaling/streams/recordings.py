@@ -52,6 +52,7 @@ from source_aircall_salescaling.recordings.downloader import (
     RecordingUnavailable,
 )
 from source_aircall_salescaling.records import recording_record
+from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.streams.listed import ListedCallsStream
 from source_aircall_salescaling.sync.context import SyncContext
 from source_aircall_salescaling.sync.cursor import CallCursor, SyncPlan, SyncProgress, Verdict
@@ -73,7 +74,8 @@ class Outcome:
     retry_later: bool = False
 
 
-class RecordingsStream(ListedCallsStream):
+class RecordingsStream(StreamIdentity, ListedCallsStream):
+    stream_name, key_field, cursor_name = "recordings", "call_id", "started_at"
     batch_size = DOWNLOAD_WORKERS
 
     def __init__(self, context: SyncContext) -> None:
@@ -86,14 +88,6 @@ class RecordingsStream(ListedCallsStream):
         self._skip_sizes: dict[int, int] = {}
         self._failed: dict[int, int] = {}  # transfers failed this sync -> first failure
         self._old_failing: Mapping[int, int] = {}
-
-    @property
-    def name(self) -> str:
-        return "recordings"
-
-    @property
-    def primary_key(self) -> str:
-        return "call_id"
 
     def as_airbyte_stream(self) -> AirbyteStream:
         """Not declared file-based: for a custom image the web app would then switch
