@@ -4,6 +4,10 @@ The Airbyte UI validates the spec's JSON schema before a sync, but `python main.
 PyAirbyte and the API do not always do so; every rule of the spec is therefore checked
 again here, and a broken config fails with a message that names the field.
 
+The numbers of the contract (defaults, lowest and highest values) are stated once, in the
+packaged `spec.json`: the parser and `ConnectorConfig`'s defaults read them from there, so
+the spec the platform shows and the rules applied here cannot disagree.
+
 The API base URL is an environment variable (`AIRCALL_API_URL`), never a config field,
 so that no connection config can send the Aircall credentials to another host.
 """
@@ -11,11 +15,13 @@ so that no connection config can send the Aircall credentials to another host.
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +44,32 @@ FILE_TRANSFER = "use_file_transfer"
 DELIVERY_TYPES = (RECORDS_TRANSFER, FILE_TRANSFER)
 
 
+@dataclass(frozen=True)
+class IntegerRule:
+    """An optional integer field of the spec: taken as `default` when absent or null."""
+
+    default: int
+    minimum: int
+    maximum: int | None  # None: no upper bound
+
+
+def _load_specification() -> Mapping[str, Any]:
+    text = resources.files(__package__).joinpath("spec.json").read_text(encoding="utf-8")
+    specification: Mapping[str, Any] = json.loads(text)["connectionSpecification"]
+    return specification
+
+
+def _integer_rules(specification: Mapping[str, Any]) -> dict[str, IntegerRule]:
+    return {
+        name: IntegerRule(field["default"], field["minimum"], field.get("maximum"))
+        for name, field in specification["properties"].items()
+        if field.get("type") == "integer"
+    }
+
+
+INTEGER_RULES: Mapping[str, IntegerRule] = _integer_rules(_load_specification())
+
+
 class ConfigError(AirbyteTracedException):
     """A config (or environment) value that breaks the spec: a user has to fix it."""
 
@@ -57,11 +89,11 @@ class ConnectorConfig:
     api_id: str
     api_token: str
     salescaling_user_emails: frozenset[str]
-    import_window_days: int = 14
-    first_sync_max_calls: int = 200
-    max_recording_size_mb: int = 200
-    requests_per_minute: int = 60
-    lookback_minutes: int = 60
+    import_window_days: int = INTEGER_RULES["import_window_days"].default
+    first_sync_max_calls: int = INTEGER_RULES["first_sync_max_calls"].default
+    max_recording_size_mb: int = INTEGER_RULES["max_recording_size_mb"].default
+    requests_per_minute: int = INTEGER_RULES["requests_per_minute"].default
+    lookback_minutes: int = INTEGER_RULES["lookback_minutes"].default
     api_url: str = DEFAULT_API_URL
     # The emails as the admin typed them (trimmed), in order, for messages: matching uses
     # the normalized set above, but a message should name what the admin will look for.
@@ -85,10 +117,12 @@ class ConnectorConfig:
         return f"ConnectorConfig(api_id={self.api_id!r}, api_token='****', ...)"
 
 
-def _integer(raw: Mapping[str, Any], field: str, default: int, low: int, high: int | None) -> int:
-    value = raw.get(field, default)
+def _integer(raw: Mapping[str, Any], field: str) -> int:
+    rule = INTEGER_RULES[field]
+    low, high = rule.minimum, rule.maximum
+    value = raw.get(field)
     if value is None:
-        return default
+        return rule.default
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(
             f"Config field '{field}' must be a whole number, got {type(value).__name__}."
@@ -198,11 +232,11 @@ def parse_config(
         api_id=_text(raw, "api_id"),
         api_token=_text(raw, "api_token"),
         salescaling_user_emails=frozenset(normalize_email(email) for email in emails),
-        import_window_days=_integer(raw, "import_window_days", 14, 1, 180),
-        first_sync_max_calls=_integer(raw, "first_sync_max_calls", 200, 1, None),
-        max_recording_size_mb=_integer(raw, "max_recording_size_mb", 200, 1, None),
-        requests_per_minute=_integer(raw, "requests_per_minute", 60, 1, 1000),
-        lookback_minutes=_integer(raw, "lookback_minutes", 60, 0, 1440),
+        import_window_days=_integer(raw, "import_window_days"),
+        first_sync_max_calls=_integer(raw, "first_sync_max_calls"),
+        max_recording_size_mb=_integer(raw, "max_recording_size_mb"),
+        requests_per_minute=_integer(raw, "requests_per_minute"),
+        lookback_minutes=_integer(raw, "lookback_minutes"),
         api_url=api_url_from_environment(environ),
         salescaling_user_emails_as_typed=emails,
         file_transfer=_file_transfer(raw),

@@ -18,11 +18,8 @@ from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.utils.files_directory import get_files_directory
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_aircall_salescaling.aircall.client import (
-    AircallClient,
-    AircallError,
-    AircallUnreachable,
-)
+from source_aircall_salescaling.aircall.client import AircallClient
+from source_aircall_salescaling.aircall.errors import AircallError, AircallUnreachable
 from source_aircall_salescaling.aircall.models import User
 from source_aircall_salescaling.config import (
     ConfigError,

@@ -9,7 +9,8 @@ import requests_mock as requests_mock_module
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_aircall_salescaling.aircall.client import AircallClient, CallUnavailable
+from source_aircall_salescaling.aircall.client import AircallClient
+from source_aircall_salescaling.aircall.errors import CallUnavailable
 from source_aircall_salescaling.config import parse_config
 
 API = "http://127.0.0.1:9"

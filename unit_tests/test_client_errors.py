@@ -16,13 +16,9 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_aircall_salescaling.aircall.client import (
-    AIRCALL_ERROR_MAPPING,
-    AircallBackoff,
-    AircallClient,
-    AircallErrorHandler,
-    seconds_until_reset,
-)
+from source_aircall_salescaling.aircall.client import AircallClient, AircallErrorHandler
+from source_aircall_salescaling.aircall.errors import AIRCALL_ERROR_MAPPING
+from source_aircall_salescaling.aircall.pacing import AircallBackoff, seconds_until_reset
 from source_aircall_salescaling.aircall.windows import TimeWindow
 from source_aircall_salescaling.config import parse_config
 

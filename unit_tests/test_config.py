@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -9,6 +12,7 @@ import pytest
 from source_aircall_salescaling.config import (
     DEFAULT_API_URL,
     ConfigError,
+    ConnectorConfig,
     api_url_from_environment,
     parse_config,
 )
@@ -32,35 +36,50 @@ def without(field: str) -> dict[str, Any]:
     return config
 
 
+# The contract's numbers: read from the packaged spec, the one place that states them ----
+
+
+def spec_integer_fields() -> dict[str, dict[str, Any]]:
+    text = resources.files("source_aircall_salescaling").joinpath("spec.json").read_text()
+    properties: dict[str, dict[str, Any]] = json.loads(text)["connectionSpecification"][
+        "properties"
+    ]
+    return {name: field for name, field in properties.items() if field["type"] == "integer"}
+
+
+SPEC_INTEGERS = spec_integer_fields()
+DEFAULTS = [(name, field["default"]) for name, field in SPEC_INTEGERS.items()]
+BOUNDED = [
+    # field, lowest accepted, highest accepted (None: no upper bound)
+    (name, field["minimum"], field.get("maximum"))
+    for name, field in SPEC_INTEGERS.items()
+]
+
+
+def test_the_spec_states_every_integer_field_of_the_config() -> None:
+    integers = {field.name for field in dataclasses.fields(ConnectorConfig) if field.type == "int"}
+
+    assert integers == set(SPEC_INTEGERS)
+
+
+@pytest.mark.parametrize(("field", "default"), DEFAULTS)
+def test_connector_config_defaults_are_the_spec_defaults(field: str, default: int) -> None:
+    config = ConnectorConfig(api_id="i", api_token="t", salescaling_user_emails=frozenset())
+
+    assert getattr(config, field) == default
+
+
 # Defaults ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("field", "default"),
-    [
-        ("import_window_days", 14),
-        ("first_sync_max_calls", 200),
-        ("max_recording_size_mb", 200),
-        ("requests_per_minute", 60),
-        ("lookback_minutes", 60),
-    ],
-)
+@pytest.mark.parametrize(("field", "default"), DEFAULTS)
 def test_optional_integer_field_takes_its_default_when_absent(field: str, default: int) -> None:
     config = parse_config(raw_config(), environ=NO_ENV)
 
     assert getattr(config, field) == default
 
 
-@pytest.mark.parametrize(
-    ("field", "default"),
-    [
-        ("import_window_days", 14),
-        ("first_sync_max_calls", 200),
-        ("max_recording_size_mb", 200),
-        ("requests_per_minute", 60),
-        ("lookback_minutes", 60),
-    ],
-)
+@pytest.mark.parametrize(("field", "default"), DEFAULTS)
 def test_optional_integer_field_set_to_null_takes_its_default(field: str, default: int) -> None:
     config = parse_config(raw_config(**{field: None}), environ=NO_ENV)
 
@@ -74,15 +93,6 @@ def test_api_url_defaults_to_the_real_aircall_api() -> None:
 
 
 # Bounds --------------------------------------------------------------------------------
-
-BOUNDED = [
-    # field, lowest accepted, highest accepted (None: no upper bound)
-    ("import_window_days", 1, 180),
-    ("requests_per_minute", 1, 1000),
-    ("lookback_minutes", 0, 1440),
-    ("first_sync_max_calls", 1, None),
-    ("max_recording_size_mb", 1, None),
-]
 
 
 @pytest.mark.parametrize(("field", "low", "high"), BOUNDED)
@@ -121,7 +131,7 @@ def test_integer_field_above_its_highest_value_names_the_field(field: str, high:
     assert field in raised.value.message
 
 
-@pytest.mark.parametrize("field", ["first_sync_max_calls", "max_recording_size_mb"])
+@pytest.mark.parametrize("field", [field for field, _, high in BOUNDED if high is None])
 def test_integer_field_without_upper_bound_accepts_a_large_value(field: str) -> None:
     config = parse_config(raw_config(**{field: 1_000_000}), environ=NO_ENV)
 

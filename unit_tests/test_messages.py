@@ -14,8 +14,8 @@ import requests_mock as requests_mock_module
 from airbyte_cdk.models import FailureType
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
-from source_aircall_salescaling.aircall.client import (
-    AircallClient,
+from source_aircall_salescaling.aircall.client import AircallClient
+from source_aircall_salescaling.aircall.errors import (
     AircallHttpError,
     AircallKeysRejected,
     AircallUnreachable,

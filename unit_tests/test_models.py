@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from source_aircall_salescaling.aircall.models import PayloadError, iso_utc, parse_call, parse_user
+from source_aircall_salescaling.records import call_fields
 
 STARTED = 1_763_892_000  # 2025-11-23T10:00:00Z
 
@@ -80,7 +81,7 @@ def test_empty_voicemail_string_is_no_voicemail() -> None:
 def test_status_is_what_the_shared_fields_report() -> None:
     call = parse_call(raw_call(direction="outbound", answered_at=None))
 
-    assert call.fields()["status"] == "failed"
+    assert call_fields(call)["status"] == "failed"
 
 
 def test_aircall_status_done_is_kept_apart_from_the_derived_status() -> None:
@@ -101,9 +102,9 @@ def test_call_in_progress_is_not_done(status: str) -> None:
 
 
 def test_timestamps_are_utc_strings_with_a_z() -> None:
-    fields = parse_call(
-        raw_call(started_at=STARTED, answered_at=STARTED + 5, ended_at=STARTED + 65)
-    ).fields()
+    fields = call_fields(
+        parse_call(raw_call(started_at=STARTED, answered_at=STARTED + 5, ended_at=STARTED + 65))
+    )
 
     assert fields["started_at"] == "2025-11-23T10:00:00Z"
     assert fields["answered_at"] == "2025-11-23T10:00:05Z"
@@ -111,7 +112,7 @@ def test_timestamps_are_utc_strings_with_a_z() -> None:
 
 
 def test_missing_answered_and_ended_times_are_null() -> None:
-    fields = parse_call(raw_call(status="initial", answered_at=None, ended_at=None)).fields()
+    fields = call_fields(parse_call(raw_call(status="initial", answered_at=None, ended_at=None)))
 
     assert fields["answered_at"] is None
     assert fields["ended_at"] is None
@@ -128,7 +129,7 @@ def test_iso_utc_of_none_is_none() -> None:
 def test_duration_is_taken_from_aircall() -> None:
     call = parse_call(raw_call(duration=42))
 
-    assert call.fields()["duration"] == 42
+    assert call_fields(call)["duration"] == 42
 
 
 def test_missing_duration_is_ended_minus_started() -> None:
@@ -153,7 +154,7 @@ def test_contact_name_is_first_and_last_name() -> None:
         )
     )
 
-    assert call.fields()["contact"]["name"] == "Marie Curie"
+    assert call_fields(call)["contact"]["name"] == "Marie Curie"
 
 
 def test_contact_name_with_only_a_last_name_is_that_name() -> None:
@@ -161,7 +162,7 @@ def test_contact_name_with_only_a_last_name_is_that_name() -> None:
         raw_call(contact={"id": 9, "first_name": None, "last_name": "Curie", "company_name": "X"})
     )
 
-    assert call.fields()["contact"]["name"] == "Curie"
+    assert call_fields(call)["contact"]["name"] == "Curie"
 
 
 def test_contact_without_a_person_name_is_named_after_its_company() -> None:
@@ -169,13 +170,13 @@ def test_contact_without_a_person_name_is_named_after_its_company() -> None:
         raw_call(contact={"id": 9, "first_name": "", "last_name": None, "company_name": "ESPCI"})
     )
 
-    assert call.fields()["contact"]["name"] == "ESPCI"
+    assert call_fields(call)["contact"]["name"] == "ESPCI"
 
 
 def test_contact_without_any_name_has_a_null_name() -> None:
     call = parse_call(raw_call(contact={"id": 9}))
 
-    assert call.fields()["contact"] == {"id": 9, "name": None, "phone": None}
+    assert call_fields(call)["contact"] == {"id": 9, "name": None, "phone": None}
 
 
 def test_contact_phone_is_the_first_phone_number_with_a_value() -> None:
@@ -193,13 +194,13 @@ def test_contact_phone_is_the_first_phone_number_with_a_value() -> None:
         )
     )
 
-    assert call.fields()["contact"]["phone"] == "+33 6 11 22 33 44"
+    assert call_fields(call)["contact"]["phone"] == "+33 6 11 22 33 44"
 
 
 def test_no_contact_is_null() -> None:
     call = parse_call(raw_call(contact=None))
 
-    assert call.fields()["contact"] is None
+    assert call_fields(call)["contact"] is None
 
 
 # Numbers and agent ---------------------------------------------------------------------
@@ -208,31 +209,31 @@ def test_no_contact_is_null() -> None:
 def test_external_number_is_the_raw_digits() -> None:
     call = parse_call(raw_call(raw_digits="+44 20 7946 0000"))
 
-    assert call.fields()["external_number"] == "+44 20 7946 0000"
+    assert call_fields(call)["external_number"] == "+44 20 7946 0000"
 
 
 def test_anonymous_external_number_is_null() -> None:
     call = parse_call(raw_call(raw_digits="anonymous"))
 
-    assert call.fields()["external_number"] is None
+    assert call_fields(call)["external_number"] is None
 
 
 def test_internal_number_is_the_aircall_numbers_digits() -> None:
     call = parse_call(raw_call(number={"id": 3, "digits": "+1 415 555 0100"}))
 
-    assert call.fields()["internal_number"] == "+1 415 555 0100"
+    assert call_fields(call)["internal_number"] == "+1 415 555 0100"
 
 
 def test_no_aircall_number_means_a_null_internal_number() -> None:
     call = parse_call(raw_call(number=None))
 
-    assert call.fields()["internal_number"] is None
+    assert call_fields(call)["internal_number"] is None
 
 
 def test_user_is_the_agent_id_name_and_email_as_aircall_sent_them() -> None:
     call = parse_call(raw_call(user={"id": 7, "name": "Ana", "email": " Ana@Example.com"}))
 
-    assert call.fields()["user"] == {"id": 7, "name": "Ana", "email": " Ana@Example.com"}
+    assert call_fields(call)["user"] == {"id": 7, "name": "Ana", "email": " Ana@Example.com"}
 
 
 def test_agent_email_is_matched_trimmed_and_lowercased() -> None:
@@ -245,7 +246,7 @@ def test_agent_email_is_matched_trimmed_and_lowercased() -> None:
 def test_no_agent_is_a_null_user() -> None:
     call = parse_call(raw_call(user=None))
 
-    assert call.fields()["user"] is None
+    assert call_fields(call)["user"] is None
 
 
 def test_recording_url_is_kept_and_null_without_a_recording() -> None:

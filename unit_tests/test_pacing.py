@@ -17,8 +17,9 @@ import requests_mock as requests_mock_module
 from airbyte_cdk.sources.streams import call_rate
 from airbyte_cdk.sources.streams.http import rate_limiting
 
-import source_aircall_salescaling.aircall.client as client_module
-from source_aircall_salescaling.aircall.client import AircallClient, api_budget
+import source_aircall_salescaling.aircall.pacing as client_module
+from source_aircall_salescaling.aircall.client import AircallClient
+from source_aircall_salescaling.aircall.pacing import api_budget
 from source_aircall_salescaling.config import parse_config
 
 API = "http://127.0.0.1:9"

@@ -4,57 +4,46 @@ Built on airbyte-cdk's `HttpClient`, which already gives retries with backoff, t
 error mapping, rate-limit handling and the API budget (client-side pacing). What is
 Aircall-specific lives here:
 
-- Basic auth (API ID : API token). 401 and 403 both mean "these credentials are not
-  accepted" (Aircall answers 403 to a revoked token), so both fail as a config error
-  that names the API ID and token and where keys are made.
-- Pacing: the rate limit is per *company*, shared by every integration, and Aircall
-  sends no limit headers until it is too late (429). So requests are paced on this side
-  with the CDK's API budget: evenly, one request per 60/`requests_per_minute` seconds
-  (see `api_budget`), never a burst.
-- 429: wait until `X-AircallApi-Reset` (UNIX seconds, or milliseconds as one client
-  reads it), or 60 s when the header is missing.
+- Basic auth (API ID : API token); 401 and 403 fail as a config error (errors.py).
+- Pacing with the CDK's API budget, and the 429 wait for `X-AircallApi-Reset` (pacing.py).
 - A 200 whose body is not JSON (seen behind proxies) is retried like a 5xx.
 - Paging newest first inside windows split under the 10,000-result cap (windows.py).
 - Failures reach callers as typed exceptions (`AircallKeysRejected`, `AircallHttpError`,
-  `AircallUnreachable`), each with a message an Aircall admin can act on: the status and
-  what it means, or the network cause in words, never a Python class name.
+  `AircallUnreachable`, in errors.py), each with a message an Aircall admin can act on.
 """
 
 from __future__ import annotations
 
-import http
 import logging
-import math
 import re
-import socket
-import ssl
 import threading
-import time
 from base64 import b64encode
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
 from typing import Any
 
 import orjson
 import requests
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.streams.call_rate import APIBudget, MovingWindowCallRatePolicy, Rate
 from airbyte_cdk.sources.streams.http.error_handlers import (
-    BackoffStrategy,
     ErrorResolution,
     HttpStatusErrorHandler,
     ResponseAction,
-)
-from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping import (
-    DEFAULT_ERROR_MAPPING,
 )
 from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from requests.auth import HTTPBasicAuth
-from urllib3.exceptions import NameResolutionError
 
+from source_aircall_salescaling.aircall.errors import (
+    AIRCALL_ERROR_MAPPING,
+    AircallHttpError,
+    AircallKeysRejected,
+    AircallUnreachable,
+    CallUnavailable,
+    http_error_message,
+    network_cause,
+)
 from source_aircall_salescaling.aircall.models import (
     Call,
     PayloadError,
@@ -62,144 +51,14 @@ from source_aircall_salescaling.aircall.models import (
     parse_call,
     parse_user,
 )
+from source_aircall_salescaling.aircall.pacing import AircallBackoff, api_budget
 from source_aircall_salescaling.aircall.windows import RESULT_CAP, TimeWindow, windows_newest_first
 from source_aircall_salescaling.config import ConnectorConfig, request_timeout
 
 PAGE_SIZE = 50  # Aircall's maximum; larger values are silently clamped
-RATE_LIMIT_FALLBACK_SECONDS = 60.0
 MAX_RETRIES = 8
 _JSON_ATTRIBUTE = "_aircall_json"
 _ONE_CALL = re.compile(r"^/v1/calls/\d+(\?|$)")
-
-KEYS_HELP = (
-    "Check the API ID and API token in the connector settings. Keys are made by an Aircall "
-    "Administrator in the Aircall Dashboard under Integrations & API -> API Keys; the token "
-    "is shown only once, so generate a new key if it was lost or revoked."
-)
-
-STATUS_HELP = "try again later, or check https://status.aircall.io"
-
-
-class AircallError(AirbyteTracedException):
-    """A request to the Aircall API failed for good; `message` is for the admin."""
-
-    def __init__(self, message: str, failure_type: FailureType) -> None:
-        super().__init__(message=message, internal_message=message, failure_type=failure_type)
-
-
-class AircallKeysRejected(AircallError):
-    """401 or 403: the API ID and token are not accepted."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(rejected_keys_message(status), FailureType.config_error)
-        self.status = status
-
-
-class AircallHttpError(AircallError):
-    """Aircall answered, with an error status (after the retries, for 5xx and 429)."""
-
-    def __init__(self, status: int, message: str, failure_type: FailureType) -> None:
-        super().__init__(message, failure_type)
-        self.status = status
-
-
-class AircallUnreachable(AircallError):
-    """No answer at all: `cause` says why in words (connection refused, host not found...)."""
-
-    def __init__(self, api_url: str, cause: str) -> None:
-        super().__init__(
-            f"The Aircall API at {api_url} could not be reached: {cause}. Check the network, "
-            "proxy or firewall, and https://status.aircall.io for outages.",
-            FailureType.transient_error,
-        )
-        self.cause = cause
-
-
-def rejected_keys_message(status: int) -> str:
-    return f"Aircall rejected the API ID and API token (HTTP {status}). {KEYS_HELP}"
-
-
-def status_words(status: int) -> str:
-    """`503 Service Unavailable`: the code and its standard reason phrase."""
-    try:
-        return f"{status} {http.HTTPStatus(status).phrase}"
-    except ValueError:
-        return str(status)
-
-
-def http_error_message(status: int, body: Any = None, path: str = "") -> str:
-    """What an admin reads when Aircall answered `status` (for good) to `path`."""
-    if status == 429:
-        return (
-            f"Aircall answered {status_words(status)} until the retries ran out: the company's "
-            "rate limit, shared by every integration of the company, stayed used up. Lower "
-            f"requests_per_minute, or {STATUS_HELP}."
-        )
-    if status >= 500:
-        return f"Aircall answered {status_words(status)}; {STATUS_HELP}."
-    if status == 200:
-        return f"Aircall answered with a body that is not JSON; {STATUS_HELP}."
-    where = f" for {path}" if path else ""
-    detail = body.get("errors") if isinstance(body, Mapping) else None
-    if isinstance(detail, str) and detail.strip():
-        return f"Aircall answered {status_words(status)}{where}: {detail.strip()[:300]}"
-    return f"Aircall answered {status_words(status)}{where}."
-
-
-def network_cause(error: BaseException) -> str:
-    """The cause of a failed connection, in words, read from the exception types of its
-    chain (requests wraps urllib3, which wraps the socket error): never from message text."""
-    seen: set[int] = set()
-    pending: list[BaseException] = [error]
-    found: list[BaseException] = []
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        found.append(current)
-        links = [current.__cause__, current.__context__, getattr(current, "reason", None)]
-        links.extend(arg for arg in current.args if isinstance(arg, BaseException))
-        pending.extend(link for link in links if isinstance(link, BaseException))
-    kinds: list[tuple[tuple[type[BaseException], ...], str]] = [
-        ((NameResolutionError, socket.gaierror), "host not found"),
-        ((ConnectionRefusedError,), "connection refused"),
-        ((requests.Timeout, TimeoutError, socket.timeout), "timed out"),
-        ((ssl.SSLError,), "the TLS (https) handshake failed"),
-        ((ConnectionResetError,), "the connection was reset"),
-    ]
-    for types, words in kinds:
-        if any(isinstance(link, types) for link in found):
-            return words
-    if any(isinstance(link, requests.exceptions.ChunkedEncodingError) for link in found):
-        return "the answer was cut short"
-    return "the connection failed"
-
-
-def _rejected(status: int) -> ErrorResolution:
-    return ErrorResolution(
-        response_action=ResponseAction.FAIL,
-        failure_type=FailureType.config_error,
-        error_message=rejected_keys_message(status),
-    )
-
-
-AIRCALL_ERROR_MAPPING: Mapping[int | str | type[Exception], ErrorResolution] = {
-    **DEFAULT_ERROR_MAPPING,
-    401: _rejected(401),
-    403: _rejected(403),
-    429: ErrorResolution(
-        response_action=ResponseAction.RATE_LIMITED,
-        failure_type=FailureType.transient_error,
-        error_message="Aircall's rate limit was reached (it is shared by every integration of "
-        "the company); waiting for it to reset.",
-    ),
-}
-
-
-class CallUnavailable(Exception):
-    """A call could not be fetched by id now (not a 404): it may still exist."""
-
 
 class AircallErrorHandler(HttpStatusErrorHandler):
     """The CDK's status mapping, plus: a 200 whose body is not JSON is retried.
@@ -247,59 +106,6 @@ class AircallErrorHandler(HttpStatusErrorHandler):
                     error_message="Aircall answered with a body that is not JSON; retrying.",
                 )
         return resolution
-
-
-class AircallBackoff(BackoffStrategy):
-    """429: wait for `X-AircallApi-Reset`; everything else: the CDK's exponential backoff."""
-
-    def backoff_time(
-        self,
-        response_or_exception: requests.Response | requests.RequestException | None,
-        attempt_count: int,
-    ) -> float | None:
-        if not isinstance(response_or_exception, requests.Response):
-            return None
-        if response_or_exception.status_code != 429:
-            return None
-        return seconds_until_reset(response_or_exception.headers.get("X-AircallApi-Reset"))
-
-
-def seconds_until_reset(reset: str | None, now: float | None = None) -> float:
-    """`X-AircallApi-Reset` is a UNIX timestamp, usually in seconds; one client reads it as
-    milliseconds, so a value too large to be seconds is taken as milliseconds."""
-    current = time.time() if now is None else now
-    try:
-        value = float(reset) if reset is not None else None
-    except ValueError:
-        value = None
-    if value is None or not math.isfinite(value):
-        return RATE_LIMIT_FALLBACK_SECONDS
-    if value > 1e11:  # seconds would be past the year 5000: these are milliseconds
-        value /= 1000.0
-    return min(max(value - current, 0.5), 3600.0)
-
-
-def api_budget(requests_per_minute: int) -> APIBudget:
-    """Even pacing with the CDK's call-rate policy: two stacked moving windows, one request
-    per 60/`requests_per_minute` seconds (so never a burst, and no catch-up burst after a
-    429 wait: the spacing counts from the last request sent, however long ago), and
-    `requests_per_minute` per minute. The spacing is rounded up to the millisecond (the
-    limiter's unit), so that rounding never makes the pace faster than the configured rate.
-    A single window of `requests_per_minute` per minute would let a whole minute's worth
-    of requests out at once, which a token bucket on Aircall's side answers with 429.
-    """
-    spacing_ms = math.ceil(60_000 / requests_per_minute)
-    return APIBudget(
-        policies=[
-            MovingWindowCallRatePolicy(
-                rates=[
-                    Rate(limit=1, interval=timedelta(milliseconds=spacing_ms)),
-                    Rate(limit=requests_per_minute, interval=timedelta(minutes=1)),
-                ],
-                matchers=[],
-            )
-        ]
-    )
 
 
 def basic_auth_header(api_id: str, api_token: str) -> str:

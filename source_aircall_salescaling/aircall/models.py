@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
+
+import pendulum
 
 from source_aircall_salescaling.config import normalize_email
 
@@ -71,26 +72,6 @@ class Call:
         if self.answered_at is not None:
             return "answered"
         return "missed" if self.direction == "inbound" else "failed"
-
-    def fields(self) -> dict[str, Any]:
-        """The fields that `calls` and `recordings` share (contract: same names)."""
-        return {
-            "direction": self.direction,
-            "status": self.status,
-            "missed_call_reason": self.missed_call_reason,
-            "started_at": iso_utc(self.started_at),
-            "answered_at": iso_utc(self.answered_at),
-            "ended_at": iso_utc(self.ended_at),
-            "duration": self.duration,
-            "user": None
-            if self.agent is None
-            else {"id": self.agent.id, "name": self.agent.name, "email": self.agent.email},
-            "contact": None
-            if self.contact is None
-            else {"id": self.contact.id, "name": self.contact.name, "phone": self.contact.phone},
-            "internal_number": self.internal_number,
-            "external_number": self.external_number,
-        }
 
 
 @dataclass(frozen=True)
@@ -238,13 +219,18 @@ def parse_user(raw: Any) -> User:
 
 
 def _iso_from_aircall(value: Any) -> str | None:
-    """`2026-09-28T10:21:09.000Z` -> `2026-09-28T10:21:09Z` (sortable as text)."""
+    """`2026-09-28T10:21:09.000Z` -> `2026-09-28T10:21:09Z` (sortable as text); a time
+    without a zone is UTC, a date alone is its midnight, anything else (a duration, a
+    time of day, not ISO 8601) is no date. `exact=True`: pendulum would otherwise read a
+    time of day as today's."""
     if not isinstance(value, str) or not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        moment = pendulum.parse(value, exact=True)
+    except ValueError:  # pendulum's ParserError is one
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not isinstance(moment, pendulum.DateTime):
+        if not isinstance(moment, pendulum.Date):
+            return None
+        moment = pendulum.datetime(moment.year, moment.month, moment.day)
+    return moment.in_timezone("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterable
-from typing import Any
 
-import orjson
 from airbyte_cdk.sources.streams.core import StreamData
 
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.import_rules import call_verdict
+from source_aircall_salescaling.records import call_record, record_print
+from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.streams.listed import ListedCallsStream
 from source_aircall_salescaling.sync.cursor import SyncProgress, Verdict
 
 
-def call_record(call: Call) -> dict[str, Any]:
-    return {"id": call.id, **call.fields(), "has_recording": call.recording_url is not None}
-
-
-def record_print(call: Call) -> int:
-    """A short hash of the record `calls` emits (24 bits: a collision only delays nothing
-    worse than one missed rewrite in 16 million), kept in the state while the call is
-    re-listed, so that a record Aircall changed goes out again and an unchanged one does
-    not."""
-    return zlib.crc32(orjson.dumps(call_record(call), option=orjson.OPT_SORT_KEYS)) & 0xFFFFFF
-
-
-class CallsStream(ListedCallsStream):
-    @property
-    def name(self) -> str:
-        return "calls"
-
-    @property
-    def primary_key(self) -> str:
-        return "id"
+class CallsStream(StreamIdentity, ListedCallsStream):
+    stream_name, key_field, cursor_name = "calls", "id", "started_at"
 
     def judge(self, call: Call) -> Verdict:
         return call_verdict(call)

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from airbyte_cdk.models import (
     AirbyteMessage,
@@ -41,7 +41,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.streams.core import StreamData
 
 from source_aircall_salescaling import import_rules
-from source_aircall_salescaling.aircall.client import CallUnavailable
+from source_aircall_salescaling.aircall.errors import CallUnavailable
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.recordings.downloader import (
     RecordingDownloader,
@@ -50,8 +50,9 @@ from source_aircall_salescaling.recordings.downloader import (
     RecordingSize,
     RecordingTooLarge,
     RecordingUnavailable,
-    file_name_for,
 )
+from source_aircall_salescaling.records import recording_record
+from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.streams.listed import ListedCallsStream
 from source_aircall_salescaling.sync.context import SyncContext
 from source_aircall_salescaling.sync.cursor import CallCursor, SyncPlan, SyncProgress, Verdict
@@ -73,7 +74,8 @@ class Outcome:
     retry_later: bool = False
 
 
-class RecordingsStream(ListedCallsStream):
+class RecordingsStream(StreamIdentity, ListedCallsStream):
+    stream_name, key_field, cursor_name = "recordings", "call_id", "started_at"
     batch_size = DOWNLOAD_WORKERS
 
     def __init__(self, context: SyncContext) -> None:
@@ -86,14 +88,6 @@ class RecordingsStream(ListedCallsStream):
         self._skip_sizes: dict[int, int] = {}
         self._failed: dict[int, int] = {}  # transfers failed this sync -> first failure
         self._old_failing: Mapping[int, int] = {}
-
-    @property
-    def name(self) -> str:
-        return "recordings"
-
-    @property
-    def primary_key(self) -> str:
-        return "call_id"
 
     def as_airbyte_stream(self) -> AirbyteStream:
         """Not declared file-based: for a custom image the web app would then switch
@@ -168,15 +162,9 @@ class RecordingsStream(ListedCallsStream):
 
     def _record(self, outcome: Outcome) -> AirbyteMessage:
         call = outcome.call
-        data: dict[str, Any] = {"call_id": call.id, **call.fields()}
         reference = None
         if outcome.file is not None:
-            data.update(
-                file_name=outcome.file.file_name,
-                content_type=outcome.file.content_type,
-                size_bytes=outcome.file.size_bytes,
-                sha256=outcome.file.sha256,
-            )
+            data = recording_record(call, outcome.file)
             reference = AirbyteRecordMessageFileReference(
                 staging_file_url=str(outcome.file.absolute_path),
                 source_file_relative_path=outcome.file.relative_path,
@@ -184,12 +172,7 @@ class RecordingsStream(ListedCallsStream):
             )
         else:
             assert outcome.size is not None
-            data.update(
-                file_name=file_name_for(call.id, outcome.size.content_type),
-                content_type=outcome.size.content_type,
-                size_bytes=outcome.size.size_bytes,
-                sha256=None,
-            )
+            data = recording_record(call, outcome.size)
         return AirbyteMessage(
             type=Type.RECORD,
             record=AirbyteRecordMessage(

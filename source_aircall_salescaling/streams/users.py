@@ -14,26 +14,12 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams.core import Stream, StreamData
 
 from source_aircall_salescaling.aircall.models import User
-from source_aircall_salescaling.config import normalize_email
+from source_aircall_salescaling.records import user_record
+from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.sync.context import SyncContext
 
 
-def user_record(user: User, salescaling_emails: frozenset[str]) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "name": user.name,
-        "email": user.email,
-        "created_at": user.created_at,
-        "available": user.available,
-        "availability_status": user.availability_status,
-        "time_zone": user.time_zone,
-        "language": user.language,
-        "salescaling_user": bool(user.email)
-        and normalize_email(user.email or "") in salescaling_emails,
-    }
-
-
-class UsersStream(Stream):
+class UsersStream(StreamIdentity, Stream):
     """State: `{"created_at": cursor, "at_cursor": [ids], "undated": [ids]}`.
 
     Aircall gives `created_at` in milliseconds, but the record (and so the cursor) keeps
@@ -41,28 +27,14 @@ class UsersStream(Stream):
     lost, so the ids already emitted in that second are kept. A user with no `created_at`
     has nothing to compare: the ids of those emitted are kept (an account has few)."""
 
+    stream_name, key_field, cursor_name = "users", "id", "created_at"
+
     def __init__(self, context: SyncContext) -> None:
         super().__init__()
         self.context = context
         self._cursor: str | None = None
         self._at_cursor: set[int] = set()
         self._undated: set[int] = set()
-
-    @property
-    def name(self) -> str:
-        return "users"
-
-    @property
-    def primary_key(self) -> str:
-        return "id"
-
-    @property
-    def cursor_field(self) -> str:
-        return "created_at"
-
-    @property
-    def source_defined_cursor(self) -> bool:
-        return True
 
     @property
     def state(self) -> MutableMapping[str, Any]:

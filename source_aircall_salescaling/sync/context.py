@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from source_aircall_salescaling.aircall.client import AircallClient, CallUnavailable
+from source_aircall_salescaling.aircall.client import AircallClient
+from source_aircall_salescaling.aircall.errors import CallUnavailable
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.aircall.windows import TimeWindow
 from source_aircall_salescaling.config import ConnectorConfig

@@ -51,3 +51,7 @@ def test_every_imported_distribution_is_declared() -> None:
     imported = third_party_distributions(imported_top_level_modules(PACKAGE))
     assert imported - declared_distributions() == set()
 
+
+def test_every_declared_dependency_is_imported() -> None:
+    imported = third_party_distributions(imported_top_level_modules(PACKAGE))
+    assert declared_distributions() - imported == set()

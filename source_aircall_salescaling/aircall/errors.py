@@ -1,0 +1,154 @@
+"""How a failed Aircall request reaches the callers: typed failures, each with a message
+an Aircall admin can act on (the status and what it means, or the network cause in
+words, never a Python class name), and the status mapping the CDK's `HttpClient` applies.
+
+401 and 403 both mean "these credentials are not accepted" (Aircall answers 403 to a
+revoked token), so both fail as a config error that names the API ID and token and
+where keys are made.
+"""
+
+from __future__ import annotations
+
+import http
+import socket
+import ssl
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.error_handlers import ErrorResolution, ResponseAction
+from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping import (
+    DEFAULT_ERROR_MAPPING,
+)
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from urllib3.exceptions import NameResolutionError
+
+KEYS_HELP = (
+    "Check the API ID and API token in the connector settings. Keys are made by an Aircall "
+    "Administrator in the Aircall Dashboard under Integrations & API -> API Keys; the token "
+    "is shown only once, so generate a new key if it was lost or revoked."
+)
+
+STATUS_HELP = "try again later, or check https://status.aircall.io"
+
+
+class AircallError(AirbyteTracedException):
+    """A request to the Aircall API failed for good; `message` is for the admin."""
+
+    def __init__(self, message: str, failure_type: FailureType) -> None:
+        super().__init__(message=message, internal_message=message, failure_type=failure_type)
+
+
+class AircallKeysRejected(AircallError):
+    """401 or 403: the API ID and token are not accepted."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(rejected_keys_message(status), FailureType.config_error)
+        self.status = status
+
+
+class AircallHttpError(AircallError):
+    """Aircall answered, with an error status (after the retries, for 5xx and 429)."""
+
+    def __init__(self, status: int, message: str, failure_type: FailureType) -> None:
+        super().__init__(message, failure_type)
+        self.status = status
+
+
+class AircallUnreachable(AircallError):
+    """No answer at all: `cause` says why in words (connection refused, host not found...)."""
+
+    def __init__(self, api_url: str, cause: str) -> None:
+        super().__init__(
+            f"The Aircall API at {api_url} could not be reached: {cause}. Check the network, "
+            "proxy or firewall, and https://status.aircall.io for outages.",
+            FailureType.transient_error,
+        )
+        self.cause = cause
+
+
+def rejected_keys_message(status: int) -> str:
+    return f"Aircall rejected the API ID and API token (HTTP {status}). {KEYS_HELP}"
+
+
+def status_words(status: int) -> str:
+    """`503 Service Unavailable`: the code and its standard reason phrase."""
+    try:
+        return f"{status} {http.HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+def http_error_message(status: int, body: Any = None, path: str = "") -> str:
+    """What an admin reads when Aircall answered `status` (for good) to `path`."""
+    if status == 429:
+        return (
+            f"Aircall answered {status_words(status)} until the retries ran out: the company's "
+            "rate limit, shared by every integration of the company, stayed used up. Lower "
+            f"requests_per_minute, or {STATUS_HELP}."
+        )
+    if status >= 500:
+        return f"Aircall answered {status_words(status)}; {STATUS_HELP}."
+    if status == 200:
+        return f"Aircall answered with a body that is not JSON; {STATUS_HELP}."
+    where = f" for {path}" if path else ""
+    detail = body.get("errors") if isinstance(body, Mapping) else None
+    if isinstance(detail, str) and detail.strip():
+        return f"Aircall answered {status_words(status)}{where}: {detail.strip()[:300]}"
+    return f"Aircall answered {status_words(status)}{where}."
+
+
+def network_cause(error: BaseException) -> str:
+    """The cause of a failed connection, in words, read from the exception types of its
+    chain (requests wraps urllib3, which wraps the socket error): never from message text."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    found: list[BaseException] = []
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        found.append(current)
+        links = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        links.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        pending.extend(link for link in links if isinstance(link, BaseException))
+    kinds: list[tuple[tuple[type[BaseException], ...], str]] = [
+        ((NameResolutionError, socket.gaierror), "host not found"),
+        ((ConnectionRefusedError,), "connection refused"),
+        ((requests.Timeout, TimeoutError, socket.timeout), "timed out"),
+        ((ssl.SSLError,), "the TLS (https) handshake failed"),
+        ((ConnectionResetError,), "the connection was reset"),
+    ]
+    for types, words in kinds:
+        if any(isinstance(link, types) for link in found):
+            return words
+    if any(isinstance(link, requests.exceptions.ChunkedEncodingError) for link in found):
+        return "the answer was cut short"
+    return "the connection failed"
+
+
+def _rejected(status: int) -> ErrorResolution:
+    return ErrorResolution(
+        response_action=ResponseAction.FAIL,
+        failure_type=FailureType.config_error,
+        error_message=rejected_keys_message(status),
+    )
+
+
+AIRCALL_ERROR_MAPPING: Mapping[int | str | type[Exception], ErrorResolution] = {
+    **DEFAULT_ERROR_MAPPING,
+    401: _rejected(401),
+    403: _rejected(403),
+    429: ErrorResolution(
+        response_action=ResponseAction.RATE_LIMITED,
+        failure_type=FailureType.transient_error,
+        error_message="Aircall's rate limit was reached (it is shared by every integration of "
+        "the company); waiting for it to reset.",
+    ),
+}
+
+
+class CallUnavailable(Exception):
+    """A call could not be fetched by id now (not a 404): it may still exist."""
