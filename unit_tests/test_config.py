@@ -1,4 +1,4 @@
-"""The config rules of the spec (connector-contract.md, "Config") and AIRCALL_API_URL."""
+"""The config rules of the spec (the spec, and docs/aircall-salescaling.md, "Step 4: Set up the source") and AIRCALL_API_URL."""
 
 from __future__ import annotations
 

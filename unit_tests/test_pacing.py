@@ -1,5 +1,5 @@
-"""Even pacing of API requests (the contract: "requests are spaced evenly at this rate,
-never more than 2 in a burst"), on an injected clock: no test waits or depends on how
+"""Even pacing of API requests ("requests are spaced evenly at this rate, never more than
+2 in a burst", the spec's `requests_per_minute`), on an injected clock: no test waits or depends on how
 fast the machine is. The clock moves only when the code under test sleeps."""
 
 from __future__ import annotations

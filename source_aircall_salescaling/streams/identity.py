@@ -2,7 +2,8 @@
 
 The CDK's `Stream` asks for each through a property (and would otherwise name a stream
 after its class); the streams here state them as class attributes instead, so that each
-stream says in three lines what the contract fixes for it (connector-contract.md).
+stream says in three lines what is fixed for it (docs/aircall-salescaling.md,
+"Supported streams").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """metadata.yaml: what Airbyte's registry and tools read, consistent with the package.
 
-Checks the keys issue 5 lists, that the image tag is the package version, that the
+Checks the keys Airbyte's registry reads, that the image tag is the package version, that the
 Dockerfile builds FROM the base image metadata.yaml declares (pinned by digest), and that
 the spec and the docs agree with it.
 """

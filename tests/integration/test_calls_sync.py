@@ -1,4 +1,4 @@
-"""`users` and `calls` over a sequence of syncs (issue: users and calls streams)."""
+"""`users` and `calls` over a sequence of syncs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`recordings`: the calls Salescaling imports, with their files (issue: recordings)."""
+"""`recordings`: the calls Salescaling imports, with their files."""
 
 from __future__ import annotations
 

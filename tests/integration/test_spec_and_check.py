@@ -1,4 +1,4 @@
-"""`spec` and `check`, run as a process against the sandbox (issue: foundation)."""
+"""`spec` and `check`, run as a process against the sandbox."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Sequences of syncs the way a real account behaves between them: Aircall rewrites a
 done call, a call stays in progress for hours, a call is deleted, an admin changes the
-config (the contract's "Which records a sequence of syncs emits")."""
+config (docs/aircall-salescaling.md, "Import rules", "Across syncs")."""
 
 from __future__ import annotations
 

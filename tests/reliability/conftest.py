@@ -1,4 +1,4 @@
-"""Reliability and security tests (issue 6): the connector runs as a process against the
+"""Reliability and security tests: the connector runs as a process against the
 sandbox on loopback; see docs/reliability.md for what is tested and the figures."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Sync semantics as a property: a hypothesis state machine drives the sandbox (calls
 start, finish, get their recording late) and the connector (syncs that pass their state
-along, syncs killed with SIGKILL), and checks the contract's "Which records a sequence
-of syncs emits" after every step and at the end.
+along, syncs killed with SIGKILL), and checks the rules "Across syncs" of
+docs/aircall-salescaling.md after every step and at the end.
 
 Invariants:
 - window: no record of a sync started before `T - import_window_days`;

@@ -1,4 +1,4 @@
-"""The sandbox's API host behaves like Aircall's (see shared/aircall-api.md)."""
+"""The sandbox's API host behaves like Aircall's (see docs/aircall-api.md)."""
 
 from __future__ import annotations
 
