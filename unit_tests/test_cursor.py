@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from source_aircall_salescaling.aircall.models import Agent, Call, iso_utc
+from source_aircall_salescaling.aircall.models import Call, iso_utc
 from source_aircall_salescaling.config import ConfigError, parse_config
 from source_aircall_salescaling.import_rules import eligible
 from source_aircall_salescaling.sync.cursor import (
@@ -35,6 +35,7 @@ from source_aircall_salescaling.sync.cursor import (
     relist_overlap,
     unpack_calls,
 )
+from tests.builders import CallBuilder, a_call
 
 T = 1_800_000_000  # the sync time
 WINDOW_START = T - 14 * 86_400
@@ -42,23 +43,19 @@ HORIZON = STALE_IN_PROGRESS_SECONDS + 3_600  # what the streams pass: stale + lo
 OVERLAP = 1_800  # how far before the previous sync's time a sync lists again
 
 
+def a_listed_call(
+    call_id: int, started_at: int, done: bool = True, ended_at: int | None = None
+) -> CallBuilder:
+    """A call as the planning tests list it: answered a second after it started and,
+    once done, lasting 60 s (ended 60 s after it started unless `ended_at` says)."""
+    listed = a_call(call_id).started(started_at).answered(started_at + 1)
+    if not done:
+        return listed.in_progress()
+    return listed.ended(ended_at if ended_at is not None else started_at + 60).lasting(60)
+
+
 def call(call_id: int, started_at: int, done: bool = True, ended_at: int | None = None) -> Call:
-    return Call(
-        id=call_id,
-        direction="inbound",
-        aircall_status="done" if done else "answered",
-        missed_call_reason=None,
-        started_at=started_at,
-        answered_at=started_at + 1,
-        ended_at=(ended_at if ended_at is not None else started_at + 60) if done else None,
-        duration=60 if done else 0,
-        has_voicemail=False,
-        recording_url=None,
-        external_number=None,
-        internal_number=None,
-        agent=None,
-        contact=None,
-    )
+    return a_listed_call(call_id, started_at, done, ended_at).parsed()
 
 
 def newest_first(calls: Iterable[Call]) -> list[Call]:
@@ -850,10 +847,9 @@ def state_after_a_day(lookback_minutes: int, with_recordings: bool) -> dict[str,
     calls = []
     for n in range(CALLS_A_DAY):
         started = T - DAY + (n * DAY) // CALLS_A_DAY
-        base = call(2_100_000_000 + n, started, done=started < T - 300)
-        calls.append(
-            replace(base, agent=Agent(7, "Ana", "ana@example.com"), recording_url=recording)
-        )
+        listed = a_listed_call(2_100_000_000 + n, started, done=started < T - 300)
+        of_ana = listed.by("ana@example.com", user_id=7, name="Ana")
+        calls.append((of_ana.with_recording(url=recording) if recording else of_ana).parsed())
     sync = plan(
         calls,
         cap=10 * CALLS_A_DAY,
