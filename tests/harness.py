@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,9 +156,17 @@ class Connector:
         timeout: float = 600,
         kill_after_records: int | None = None,
         on_message: Callable[[dict[str, Any]], None] | None = None,
+        kill_counts: Collection[str] = ("RECORD",),
     ) -> ConnectorRun:
-        """Run one verb; with `kill_after_records`, SIGKILL it after that many RECORDs;
-        `on_message` sees each message as it arrives, while the connector still runs."""
+        """Run one verb; with `kill_after_records`, SIGKILL it as soon as that many
+        messages of the `kill_counts` types (RECORDs unless told) are read from stdout;
+        `on_message` sees each message as it arrives, while the connector still runs.
+
+        After a kill, the lines the connector had already written to the pipe are read
+        too: the platform would have received them, so a killed run's last STATE is the
+        one a re-run starts from, and the downloads it did after that state are exactly
+        the ones in flight at the kill.
+        """
         command = [*connector_command(), verb]
         if config is not None:
             command += ["--config", self._write("config.json", config)]
@@ -180,7 +188,7 @@ class Connector:
         )
         messages: list[dict[str, Any]] = []
         noise: list[str] = []
-        records = 0
+        counted = 0
         killed = False
         assert process.stdout is not None
         try:
@@ -193,9 +201,9 @@ class Connector:
                 messages.append(message)
                 if on_message is not None:
                     on_message(message)
-                if message.get("type") == "RECORD":
-                    records += 1
-                    if kill_after_records is not None and records >= kill_after_records:
+                if message.get("type") in kill_counts:
+                    counted += 1
+                    if kill_after_records is not None and counted >= kill_after_records:
                         process.send_signal(signal.SIGKILL)
                         killed = True
                         # What the process wrote before it died still reaches Airbyte.

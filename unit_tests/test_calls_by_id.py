@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 import requests_mock as requests_mock_module
 from airbyte_cdk.models import FailureType
@@ -11,9 +9,10 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_aircall_salescaling.aircall.client import AircallClient
 from source_aircall_salescaling.aircall.errors import CallUnavailable
-from source_aircall_salescaling.config import parse_config
+from tests.builders import a_call
+from unit_tests.client_kit import API, mocked_client
 
-API = "http://127.0.0.1:9"
+FRESH = "https://storage.example/fresh.mp3"
 
 
 @pytest.fixture(autouse=True)
@@ -23,16 +22,7 @@ def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def client() -> AircallClient:
-    config = parse_config(
-        {
-            "api_id": "id",
-            "api_token": "token",
-            "salescaling_user_emails": ["ana@example.com"],
-            "requests_per_minute": 1000,
-        },
-        environ={"AIRCALL_API_URL": API},
-    )
-    return AircallClient(config, logging.getLogger("test_calls_by_id"), max_retries=2)
+    return mocked_client("test_calls_by_id", max_retries=2)
 
 
 def test_a_call_aircall_answers_404_for_is_gone(
@@ -60,20 +50,12 @@ def test_a_call_that_exists_is_returned_with_its_fresh_recording_url(
 ) -> None:
     requests_mock.get(
         f"{API}/v1/calls/77",
-        json={
-            "call": {
-                "id": 77,
-                "direction": "inbound",
-                "status": "done",
-                "started_at": 1_500,
-                "recording": "https://storage.example/fresh.mp3",
-            }
-        },
+        json={"call": a_call(77).started(1_500).with_recording(url=FRESH).payload()},
     )
 
     found = client.call(77)
 
-    assert found is not None and found.recording_url == "https://storage.example/fresh.mp3"
+    assert found is not None and found.recording_url == FRESH
 
 
 def test_rejected_credentials_while_fetching_a_call_stop_the_sync(

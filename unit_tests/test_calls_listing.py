@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,9 +11,8 @@ import requests_mock as requests_mock_module
 
 from source_aircall_salescaling.aircall.client import AircallClient
 from source_aircall_salescaling.aircall.windows import TimeWindow
-from source_aircall_salescaling.config import parse_config
-
-API = "http://127.0.0.1:9"
+from tests.builders import a_call
+from unit_tests.client_kit import API, mocked_client
 
 
 @pytest.fixture(autouse=True)
@@ -24,16 +22,7 @@ def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def client() -> AircallClient:
-    config = parse_config(
-        {
-            "api_id": "id",
-            "api_token": "token",
-            "salescaling_user_emails": ["ana@example.com"],
-            "requests_per_minute": 1000,
-        },
-        environ={"AIRCALL_API_URL": API},
-    )
-    return AircallClient(config, logging.getLogger("test_calls_listing"))
+    return mocked_client("test_calls_listing")
 
 
 class ChangingAccount:
@@ -56,15 +45,7 @@ class ChangingAccount:
         chunk = inside[(page - 1) * per_page : page * per_page]
         body = {
             "calls": [
-                {
-                    "id": i,
-                    "direction": "inbound",
-                    "status": "done",
-                    "started_at": s,
-                    "answered_at": s + 1,
-                    "ended_at": s + 30,
-                    "duration": 29,
-                }
+                a_call(i).started(s).answered(s + 1).ended(s + 30).lasting(29).payload()
                 for s, i in chunk
             ],
             "meta": {

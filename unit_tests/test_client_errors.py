@@ -20,9 +20,9 @@ from source_aircall_salescaling.aircall.client import AircallClient, AircallErro
 from source_aircall_salescaling.aircall.errors import AIRCALL_ERROR_MAPPING
 from source_aircall_salescaling.aircall.pacing import AircallBackoff, seconds_until_reset
 from source_aircall_salescaling.aircall.windows import TimeWindow
-from source_aircall_salescaling.config import parse_config
+from tests.builders import a_call
+from unit_tests.client_kit import API, mocked_client
 
-API = "http://127.0.0.1:9"
 CALLS_URL = f"{API}/v1/calls"
 NOW = 1_800_000_000.0
 LOGGER = logging.getLogger("test_client_errors")
@@ -182,32 +182,7 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 @pytest.fixture
 def client(sleeps: list[float]) -> AircallClient:
-    config = parse_config(
-        {
-            "api_id": "my-api-id",
-            "api_token": "my-api-token",
-            "salescaling_user_emails": ["ana@example.com"],
-            "requests_per_minute": 1000,
-        },
-        environ={"AIRCALL_API_URL": API},
-    )
-    return AircallClient(config, logging.getLogger("test_client_errors.client"), max_retries=3)
-
-
-def raw_call(call_id: int, started_at: int) -> dict[str, Any]:
-    return {
-        "id": call_id,
-        "direction": "inbound",
-        "status": "done",
-        "started_at": started_at,
-        "answered_at": None,
-        "ended_at": started_at + 30,
-        "duration": 30,
-        "raw_digits": "+33100000000",
-        "user": None,
-        "contact": None,
-        "number": None,
-    }
+    return mocked_client("test_client_errors.client", "my-api-id", "my-api-token", max_retries=3)
 
 
 def query(request: Any) -> dict[str, str]:
@@ -236,7 +211,7 @@ class FakeCalls:
         more = page * per_page < len(inside)
         total = len(inside) if self.total_of is None else self.total_of(start, end, len(inside))
         return {
-            "calls": [raw_call(i, s) for s, i in chunk],
+            "calls": [a_call(i).started(s).payload() for s, i in chunk],
             "meta": {
                 "count": len(chunk),
                 "total": total,
@@ -359,7 +334,7 @@ def test_one_second_holding_over_ten_thousand_calls_never_asks_past_the_position
     def endless(request: Any, context: Any) -> dict[str, Any]:
         page = int(query(request)["page"])
         return {
-            "calls": [raw_call(page * 100 + n, 1_500) for n in range(50)],
+            "calls": [a_call(page * 100 + n).started(1_500).payload() for n in range(50)],
             "meta": {"total": 12_000, "next_page_link": f"{CALLS_URL}?page={page + 1}"},
         }
 
@@ -376,8 +351,8 @@ def test_call_listed_twice_while_paging_is_yielded_once(
     client: AircallClient, requests_mock: requests_mock_module.Mocker
 ) -> None:
     pages = {
-        "1": [raw_call(n, 1_100 + n) for n in range(50, 0, -1)],
-        "2": [raw_call(1, 1_101), raw_call(99, 1_050)],
+        "1": [a_call(n).started(1_100 + n).payload() for n in range(50, 0, -1)],
+        "2": [a_call(1).started(1_101).payload(), a_call(99).started(1_050).payload()],
     }
 
     def shifted(request: Any, context: Any) -> dict[str, Any]:
@@ -396,11 +371,15 @@ def test_call_listed_twice_while_paging_is_yielded_once(
 def test_call_that_cannot_be_read_is_skipped_and_the_rest_listed(
     client: AircallClient, requests_mock: requests_mock_module.Mocker
 ) -> None:
-    broken = {**raw_call(2, 1_200), "started_at": "yesterday"}
+    broken = a_call(2).with_fields(started_at="yesterday").payload()
     requests_mock.get(
         CALLS_URL,
         json={
-            "calls": [raw_call(3, 1_300), broken, raw_call(1, 1_100)],
+            "calls": [
+                a_call(3).started(1_300).payload(),
+                broken,
+                a_call(1).started(1_100).payload(),
+            ],
             "meta": {"total": 3, "next_page_link": None},
         },
     )
@@ -501,7 +480,7 @@ def test_requests_are_counted_by_path(
     client: AircallClient, requests_mock: requests_mock_module.Mocker
 ) -> None:
     requests_mock.get(f"{API}/v1/ping", json={"ping": "pong"})
-    requests_mock.get(f"{API}/v1/calls/77", json={"call": raw_call(77, 1_500)})
+    requests_mock.get(f"{API}/v1/calls/77", json={"call": a_call(77).started(1_500).payload()})
 
     client.ping()
     client.ping()

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from source_aircall_salescaling.aircall.models import Call, parse_call
 from source_aircall_salescaling.config import ConnectorConfig, parse_config
 from source_aircall_salescaling.import_rules import (
     IN_PROGRESS,
@@ -20,6 +19,7 @@ from source_aircall_salescaling.import_rules import (
     within_size_limit,
 )
 from source_aircall_salescaling.sync.cursor import Readiness
+from tests.builders import a_call
 
 STARTED = 1_763_892_000
 ENDED = STARTED + 120
@@ -37,60 +37,51 @@ def config(**overrides: Any) -> ConnectorConfig:
     return parse_config(raw, environ={})
 
 
-def call(
-    email: str | None = "ana@example.com",
-    recording: str | None = "https://storage.example/r.mp3",
-    status: str = "done",
-    ended_at: int | None = ENDED,
-    duration: int | None = None,
-) -> Call:
-    raw: dict[str, Any] = {
-        "id": 1,
-        "direction": "inbound",
-        "status": status,
-        "started_at": STARTED,
-        "answered_at": STARTED + 5,
-        "ended_at": ended_at,
-        "recording": recording,
-        "user": None if email is None else {"id": 7, "name": "Ana", "email": email},
-    }
-    if duration is not None:
-        raw["duration"] = duration
-    return parse_call(raw)
+# A done call of Salescaling user Ana, with a recording.
+ANA_CALL = (
+    a_call(1)
+    .started(STARTED)
+    .answered(STARTED + 5)
+    .ended(ENDED)
+    .with_recording(url="https://storage.example/r.mp3")
+    .by("ana@example.com", user_id=7, name="Ana")
+)
 
 
 LONG_AFTER = ENDED + 10 * 86_400
 
 
 def test_done_call_of_a_salescaling_user_with_a_recording_is_ready() -> None:
-    assert eligible(call(), config(), now=LONG_AFTER).readiness is Readiness.READY
+    assert eligible(ANA_CALL.parsed(), config(), now=LONG_AFTER).readiness is Readiness.READY
 
 
 @pytest.mark.parametrize("email", ["ANA@example.COM", "  ana@example.com  ", "\tAna@Example.Com\n"])
 def test_agent_email_matches_trimmed_and_case_insensitive(email: str) -> None:
-    assert eligible(call(email=email), config(), now=LONG_AFTER).readiness is Readiness.READY
+    assert (
+        eligible(ANA_CALL.by(email).parsed(), config(), now=LONG_AFTER).readiness is Readiness.READY
+    )
 
 
 def test_agent_that_is_not_a_salescaling_user_is_skipped() -> None:
-    verdict = eligible(call(email="bob@example.com"), config(), now=LONG_AFTER)
+    verdict = eligible(ANA_CALL.by("bob@example.com").parsed(), config(), now=LONG_AFTER)
 
     assert (verdict.readiness, verdict.reason) == (Readiness.SKIP, NOT_SALESCALING_USER)
 
 
 def test_call_without_an_agent_is_skipped() -> None:
-    verdict = eligible(call(email=None), config(), now=LONG_AFTER)
+    verdict = eligible(ANA_CALL.by_nobody().parsed(), config(), now=LONG_AFTER)
 
     assert (verdict.readiness, verdict.reason) == (Readiness.SKIP, NOT_SALESCALING_USER)
 
 
 def test_agent_without_an_email_is_skipped() -> None:
-    verdict = eligible(call(email=""), config(), now=LONG_AFTER)
+    verdict = eligible(ANA_CALL.by("").parsed(), config(), now=LONG_AFTER)
 
     assert verdict.readiness is Readiness.SKIP
 
 
 def test_agent_email_that_only_contains_a_salescaling_email_is_skipped() -> None:
-    verdict = eligible(call(email="xana@example.com"), config(), now=LONG_AFTER)
+    verdict = eligible(ANA_CALL.by("xana@example.com").parsed(), config(), now=LONG_AFTER)
 
     assert verdict.readiness is Readiness.SKIP
 
@@ -98,13 +89,13 @@ def test_agent_email_that_only_contains_a_salescaling_email_is_skipped() -> None
 def test_done_call_without_a_recording_within_the_lookback_waits() -> None:
     now = ENDED + LOOKBACK_MINUTES * 60 - 1
 
-    verdict = eligible(call(recording=None), config(), now=now)
+    verdict = eligible(ANA_CALL.without_recording().parsed(), config(), now=now)
 
     assert (verdict.readiness, verdict.reason) == (Readiness.WAIT, RECORDING_NOT_READY)
 
 
 def test_done_call_without_a_recording_right_after_it_ended_waits() -> None:
-    verdict = eligible(call(recording=None), config(), now=ENDED)
+    verdict = eligible(ANA_CALL.without_recording().parsed(), config(), now=ENDED)
 
     assert verdict.readiness is Readiness.WAIT
 
@@ -112,19 +103,19 @@ def test_done_call_without_a_recording_right_after_it_ended_waits() -> None:
 def test_done_call_without_a_recording_once_the_lookback_is_over_is_skipped() -> None:
     now = ENDED + LOOKBACK_MINUTES * 60
 
-    verdict = eligible(call(recording=None), config(), now=now)
+    verdict = eligible(ANA_CALL.without_recording().parsed(), config(), now=now)
 
     assert (verdict.readiness, verdict.reason) == (Readiness.SKIP, NO_RECORDING)
 
 
 def test_zero_lookback_skips_a_call_without_recording_as_soon_as_it_ended() -> None:
-    verdict = eligible(call(recording=None), config(lookback_minutes=0), now=ENDED)
+    verdict = eligible(ANA_CALL.without_recording().parsed(), config(lookback_minutes=0), now=ENDED)
 
     assert verdict.readiness is Readiness.SKIP
 
 
 def test_lookback_counts_from_started_plus_duration_when_ended_at_is_missing() -> None:
-    done_without_end = call(recording=None, ended_at=None, duration=600)
+    done_without_end = ANA_CALL.without_recording().ended(None).lasting(600).parsed()
 
     waiting = eligible(done_without_end, config(), now=STARTED + 600 + LOOKBACK_MINUTES * 60 - 1)
     over = eligible(done_without_end, config(), now=STARTED + 600 + LOOKBACK_MINUTES * 60)
@@ -134,7 +125,9 @@ def test_lookback_counts_from_started_plus_duration_when_ended_at_is_missing() -
 
 @pytest.mark.parametrize("status", ["initial", "answered"])
 def test_call_in_progress_waits(status: str) -> None:
-    verdict = eligible(call(status=status, ended_at=None, recording=None), config(), now=ENDED)
+    verdict = eligible(
+        ANA_CALL.with_status(status).ended(None).without_recording().parsed(), config(), now=ENDED
+    )
 
     assert (verdict.readiness, verdict.reason) == (Readiness.WAIT, IN_PROGRESS)
 
@@ -144,18 +137,20 @@ def test_call_in_progress_waits_even_for_an_agent_who_is_not_a_salescaling_user(
     status: str,
 ) -> None:
     verdict = eligible(
-        call(status=status, ended_at=None, email="bob@example.com"), config(), now=ENDED
+        ANA_CALL.with_status(status).ended(None).by("bob@example.com").parsed(), config(), now=ENDED
     )
 
     assert verdict.readiness is Readiness.WAIT
 
 
 def test_calls_stream_emits_every_done_call() -> None:
-    assert call_verdict(call(email=None, recording=None)).readiness is Readiness.READY
+    assert (
+        call_verdict(ANA_CALL.by_nobody().without_recording().parsed()).readiness is Readiness.READY
+    )
 
 
 def test_calls_stream_waits_for_a_call_in_progress() -> None:
-    verdict = call_verdict(call(status="answered", ended_at=None))
+    verdict = call_verdict(ANA_CALL.with_status("answered").ended(None).parsed())
 
     assert (verdict.readiness, verdict.reason) == (Readiness.WAIT, IN_PROGRESS)
 
@@ -183,8 +178,9 @@ def test_default_limit_is_200_mebibytes() -> None:
 
 
 def test_call_on_a_number_with_recording_off_is_skipped_at_once_not_watched() -> None:
-    raw_call = call(recording=None)
-    off = Call(**{**raw_call.__dict__, "recording_enabled": False})
+    off = (
+        ANA_CALL.without_recording().on_number("+33 1 00", live_recording_activated=False).parsed()
+    )
 
     verdict = eligible(off, config(), now=ENDED + 60)
 
@@ -193,8 +189,7 @@ def test_call_on_a_number_with_recording_off_is_skipped_at_once_not_watched() ->
 
 
 def test_call_on_a_number_with_recording_on_is_watched_until_the_lookback_ends() -> None:
-    raw_call = call(recording=None)
-    on = Call(**{**raw_call.__dict__, "recording_enabled": True})
+    on = ANA_CALL.without_recording().on_number("+33 1 00", live_recording_activated=True).parsed()
 
     assert eligible(on, config(), now=ENDED + 60).readiness is Readiness.WAIT
 
@@ -210,24 +205,17 @@ def test_call_on_a_number_with_recording_on_is_watched_until_the_lookback_ends()
 def test_call_that_was_never_answered_is_skipped_at_once_not_watched(
     outcome: dict[str, Any],
 ) -> None:
-    raw: dict[str, Any] = {
-        "id": 1,
-        "direction": "inbound",
-        "status": "done",
-        "started_at": STARTED,
-        "ended_at": ENDED,
-        "recording": None,
-        "user": {"id": 7, "name": "Ana", "email": "ana@example.com"},
-        **outcome,
-    }
+    never_answered = ANA_CALL.without_recording().with_fields(**outcome).parsed()
 
-    verdict = eligible(parse_call(raw), config(lookback_minutes=1440), now=ENDED + 60)
+    verdict = eligible(never_answered, config(lookback_minutes=1440), now=ENDED + 60)
 
     assert verdict.readiness is Readiness.SKIP
     assert verdict.reason == NOT_ANSWERED
 
 
 def test_answered_call_without_a_recording_yet_is_still_watched() -> None:
-    verdict = eligible(call(recording=None), config(lookback_minutes=1440), now=ENDED + 60)
+    verdict = eligible(
+        ANA_CALL.without_recording().parsed(), config(lookback_minutes=1440), now=ENDED + 60
+    )
 
     assert verdict.readiness is Readiness.WAIT

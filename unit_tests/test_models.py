@@ -8,84 +8,71 @@ import pytest
 
 from source_aircall_salescaling.aircall.models import PayloadError, iso_utc, parse_call, parse_user
 from source_aircall_salescaling.records import call_fields
+from tests.builders import a_call
 
 STARTED = 1_763_892_000  # 2025-11-23T10:00:00Z
 
 
-def raw_call(**overrides: Any) -> dict[str, Any]:
-    call: dict[str, Any] = {
-        "id": 2100000123,
-        "direction": "inbound",
-        "status": "done",
-        "missed_call_reason": None,
-        "started_at": STARTED,
-        "answered_at": STARTED + 5,
-        "ended_at": STARTED + 65,
-        "duration": 65,
-        "voicemail": None,
-        "recording": "https://storage.example/rec.mp3?sig=abc",
-        "raw_digits": "+33 1 23 45 67 89",
-        "user": {"id": 7, "name": "Ana Lopez", "email": "Ana@Example.com"},
-        "contact": None,
-        "number": {"id": 3, "name": "Sales", "digits": "+33 9 87 65 43 21"},
-    }
-    call.update(overrides)
-    return call
-
-
-def without(field: str) -> dict[str, Any]:
-    call = raw_call()
-    del call[field]
-    return call
+# A done, answered call of Salescaling user Ana, with a recording and an Aircall number.
+ANA_CALL = (
+    a_call(2100000123)
+    .started(STARTED)
+    .answered(STARTED + 5)
+    .ended(STARTED + 65)
+    .with_recording(url="https://storage.example/rec.mp3?sig=abc")
+    .from_digits("+33 1 23 45 67 89")
+    .by("Ana@Example.com", user_id=7, name="Ana Lopez")
+    .on_number("+33 9 87 65 43 21", number_id=3, name="Sales")
+)
 
 
 # Status --------------------------------------------------------------------------------
 
 
 def test_call_with_a_voicemail_is_voicemail_even_when_answered() -> None:
-    call = parse_call(raw_call(voicemail="https://storage.example/vm.mp3", answered_at=STARTED))
+    call = ANA_CALL.with_voicemail("https://storage.example/vm.mp3").answered(STARTED).parsed()
 
     assert call.status == "voicemail"
 
 
 def test_call_without_voicemail_and_with_answered_at_is_answered() -> None:
-    call = parse_call(raw_call(voicemail=None, answered_at=STARTED + 3))
+    call = ANA_CALL.without_voicemail().answered(STARTED + 3).parsed()
 
     assert call.status == "answered"
 
 
 def test_outbound_answered_call_is_answered() -> None:
-    call = parse_call(raw_call(direction="outbound", answered_at=STARTED + 3))
+    call = ANA_CALL.outbound().answered(STARTED + 3).parsed()
 
     assert call.status == "answered"
 
 
 def test_inbound_call_never_answered_is_missed() -> None:
-    call = parse_call(raw_call(direction="inbound", answered_at=None))
+    call = ANA_CALL.inbound().answered(None).parsed()
 
     assert call.status == "missed"
 
 
 def test_outbound_call_never_answered_is_failed() -> None:
-    call = parse_call(raw_call(direction="outbound", answered_at=None))
+    call = ANA_CALL.outbound().answered(None).parsed()
 
     assert call.status == "failed"
 
 
 def test_empty_voicemail_string_is_no_voicemail() -> None:
-    call = parse_call(raw_call(voicemail="", answered_at=None))
+    call = ANA_CALL.with_voicemail("").answered(None).parsed()
 
     assert call.status == "missed"
 
 
 def test_status_is_what_the_shared_fields_report() -> None:
-    call = parse_call(raw_call(direction="outbound", answered_at=None))
+    call = ANA_CALL.outbound().answered(None).parsed()
 
     assert call_fields(call)["status"] == "failed"
 
 
 def test_aircall_status_done_is_kept_apart_from_the_derived_status() -> None:
-    call = parse_call(raw_call(status="done", answered_at=None))
+    call = ANA_CALL.with_status("done").answered(None).parsed()
 
     assert call.is_done
     assert call.aircall_status == "done"
@@ -93,7 +80,7 @@ def test_aircall_status_done_is_kept_apart_from_the_derived_status() -> None:
 
 @pytest.mark.parametrize("status", ["initial", "answered"])
 def test_call_in_progress_is_not_done(status: str) -> None:
-    call = parse_call(raw_call(status=status, ended_at=None))
+    call = ANA_CALL.with_status(status).ended(None).parsed()
 
     assert not call.is_done
 
@@ -103,7 +90,7 @@ def test_call_in_progress_is_not_done(status: str) -> None:
 
 def test_timestamps_are_utc_strings_with_a_z() -> None:
     fields = call_fields(
-        parse_call(raw_call(started_at=STARTED, answered_at=STARTED + 5, ended_at=STARTED + 65))
+        ANA_CALL.started(STARTED).answered(STARTED + 5).ended(STARTED + 65).parsed()
     )
 
     assert fields["started_at"] == "2025-11-23T10:00:00Z"
@@ -112,7 +99,7 @@ def test_timestamps_are_utc_strings_with_a_z() -> None:
 
 
 def test_missing_answered_and_ended_times_are_null() -> None:
-    fields = call_fields(parse_call(raw_call(status="initial", answered_at=None, ended_at=None)))
+    fields = call_fields(ANA_CALL.with_status("initial").answered(None).ended(None).parsed())
 
     assert fields["answered_at"] is None
     assert fields["ended_at"] is None
@@ -127,19 +114,19 @@ def test_iso_utc_of_none_is_none() -> None:
 
 
 def test_duration_is_taken_from_aircall() -> None:
-    call = parse_call(raw_call(duration=42))
+    call = ANA_CALL.lasting(42).parsed()
 
     assert call_fields(call)["duration"] == 42
 
 
 def test_missing_duration_is_ended_minus_started() -> None:
-    call = parse_call({**without("duration"), "ended_at": STARTED + 30})
+    call = ANA_CALL.ended(STARTED + 30).without("duration").parsed()
 
     assert call.duration == 30
 
 
 def test_missing_duration_of_a_call_in_progress_is_zero() -> None:
-    call = parse_call({**without("duration"), "status": "initial", "ended_at": None})
+    call = ANA_CALL.with_status("initial").ended(None).without("duration").parsed()
 
     assert call.duration == 0
 
@@ -148,57 +135,53 @@ def test_missing_duration_of_a_call_in_progress_is_zero() -> None:
 
 
 def test_contact_name_is_first_and_last_name() -> None:
-    call = parse_call(
-        raw_call(
-            contact={"id": 9, "first_name": "Marie", "last_name": "Curie", "company_name": "ESPCI"}
-        )
-    )
+    call = ANA_CALL.with_fields(
+        contact={"id": 9, "first_name": "Marie", "last_name": "Curie", "company_name": "ESPCI"}
+    ).parsed()
 
     assert call_fields(call)["contact"]["name"] == "Marie Curie"
 
 
 def test_contact_name_with_only_a_last_name_is_that_name() -> None:
-    call = parse_call(
-        raw_call(contact={"id": 9, "first_name": None, "last_name": "Curie", "company_name": "X"})
-    )
+    call = ANA_CALL.with_fields(
+        contact={"id": 9, "first_name": None, "last_name": "Curie", "company_name": "X"}
+    ).parsed()
 
     assert call_fields(call)["contact"]["name"] == "Curie"
 
 
 def test_contact_without_a_person_name_is_named_after_its_company() -> None:
-    call = parse_call(
-        raw_call(contact={"id": 9, "first_name": "", "last_name": None, "company_name": "ESPCI"})
-    )
+    call = ANA_CALL.with_fields(
+        contact={"id": 9, "first_name": "", "last_name": None, "company_name": "ESPCI"}
+    ).parsed()
 
     assert call_fields(call)["contact"]["name"] == "ESPCI"
 
 
 def test_contact_without_any_name_has_a_null_name() -> None:
-    call = parse_call(raw_call(contact={"id": 9}))
+    call = ANA_CALL.with_fields(contact={"id": 9}).parsed()
 
     assert call_fields(call)["contact"] == {"id": 9, "name": None, "phone": None}
 
 
 def test_contact_phone_is_the_first_phone_number_with_a_value() -> None:
-    call = parse_call(
-        raw_call(
-            contact={
-                "id": 9,
-                "first_name": "Marie",
-                "phone_numbers": [
-                    {"id": 1, "label": "work", "value": ""},
-                    {"id": 2, "label": "mobile", "value": "+33 6 11 22 33 44"},
-                    {"id": 3, "label": "home", "value": "+33 1 00 00 00 00"},
-                ],
-            }
-        )
-    )
+    call = ANA_CALL.with_fields(
+        contact={
+            "id": 9,
+            "first_name": "Marie",
+            "phone_numbers": [
+                {"id": 1, "label": "work", "value": ""},
+                {"id": 2, "label": "mobile", "value": "+33 6 11 22 33 44"},
+                {"id": 3, "label": "home", "value": "+33 1 00 00 00 00"},
+            ],
+        }
+    ).parsed()
 
     assert call_fields(call)["contact"]["phone"] == "+33 6 11 22 33 44"
 
 
 def test_no_contact_is_null() -> None:
-    call = parse_call(raw_call(contact=None))
+    call = ANA_CALL.with_fields(contact=None).parsed()
 
     assert call_fields(call)["contact"] is None
 
@@ -207,53 +190,53 @@ def test_no_contact_is_null() -> None:
 
 
 def test_external_number_is_the_raw_digits() -> None:
-    call = parse_call(raw_call(raw_digits="+44 20 7946 0000"))
+    call = ANA_CALL.from_digits("+44 20 7946 0000").parsed()
 
     assert call_fields(call)["external_number"] == "+44 20 7946 0000"
 
 
 def test_anonymous_external_number_is_null() -> None:
-    call = parse_call(raw_call(raw_digits="anonymous"))
+    call = ANA_CALL.from_digits("anonymous").parsed()
 
     assert call_fields(call)["external_number"] is None
 
 
 def test_internal_number_is_the_aircall_numbers_digits() -> None:
-    call = parse_call(raw_call(number={"id": 3, "digits": "+1 415 555 0100"}))
+    call = ANA_CALL.with_fields(number={"id": 3, "digits": "+1 415 555 0100"}).parsed()
 
     assert call_fields(call)["internal_number"] == "+1 415 555 0100"
 
 
 def test_no_aircall_number_means_a_null_internal_number() -> None:
-    call = parse_call(raw_call(number=None))
+    call = ANA_CALL.with_fields(number=None).parsed()
 
     assert call_fields(call)["internal_number"] is None
 
 
 def test_user_is_the_agent_id_name_and_email_as_aircall_sent_them() -> None:
-    call = parse_call(raw_call(user={"id": 7, "name": "Ana", "email": " Ana@Example.com"}))
+    call = ANA_CALL.by(" Ana@Example.com", user_id=7, name="Ana").parsed()
 
     assert call_fields(call)["user"] == {"id": 7, "name": "Ana", "email": " Ana@Example.com"}
 
 
 def test_agent_email_is_matched_trimmed_and_lowercased() -> None:
-    call = parse_call(raw_call(user={"id": 7, "name": "Ana", "email": " Ana@Example.COM "}))
+    call = ANA_CALL.by(" Ana@Example.COM ", user_id=7, name="Ana").parsed()
 
     assert call.agent is not None
     assert call.agent.normalized_email == "ana@example.com"
 
 
 def test_no_agent_is_a_null_user() -> None:
-    call = parse_call(raw_call(user=None))
+    call = ANA_CALL.by_nobody().parsed()
 
     assert call_fields(call)["user"] is None
 
 
 def test_recording_url_is_kept_and_null_without_a_recording() -> None:
-    assert parse_call(raw_call(recording="https://s.example/r.mp3")).recording_url == (
+    assert ANA_CALL.with_recording(url="https://s.example/r.mp3").parsed().recording_url == (
         "https://s.example/r.mp3"
     )
-    assert parse_call(raw_call(recording=None)).recording_url is None
+    assert ANA_CALL.without_recording().parsed().recording_url is None
 
 
 # Payloads that cannot be read ----------------------------------------------------------
@@ -262,22 +245,22 @@ def test_recording_url_is_kept_and_null_without_a_recording() -> None:
 @pytest.mark.parametrize("field", ["direction", "status", "started_at"])
 def test_call_missing_a_required_field_raises_naming_the_call(field: str) -> None:
     with pytest.raises(PayloadError, match="2100000123"):
-        parse_call(without(field))
+        ANA_CALL.without(field).parsed()
 
 
 def test_call_without_an_id_raises_payload_error() -> None:
     with pytest.raises(PayloadError, match="id"):
-        parse_call(without("id"))
+        ANA_CALL.without("id").parsed()
 
 
 def test_string_call_id_raises_naming_the_call() -> None:
     with pytest.raises(PayloadError, match="'2100000123'"):
-        parse_call(raw_call(id="2100000123"))
+        ANA_CALL.with_fields(id="2100000123").parsed()
 
 
 def test_boolean_call_id_raises_payload_error() -> None:
     with pytest.raises(PayloadError):
-        parse_call(raw_call(id=True))
+        ANA_CALL.with_fields(id=True).parsed()
 
 
 @pytest.mark.parametrize(
@@ -293,7 +276,7 @@ def test_boolean_call_id_raises_payload_error() -> None:
 )
 def test_call_with_a_field_of_the_wrong_type_raises_naming_the_call(field: str, value: Any) -> None:
     with pytest.raises(PayloadError, match="2100000123") as raised:
-        parse_call(raw_call(**{field: value}))
+        ANA_CALL.with_fields(**{field: value}).parsed()
 
     assert field in str(raised.value)
 
@@ -304,14 +287,14 @@ def test_non_object_where_an_object_is_expected_raises_naming_the_call(
     field: str, value: Any
 ) -> None:
     with pytest.raises(PayloadError, match="2100000123") as raised:
-        parse_call(raw_call(**{field: value}))
+        ANA_CALL.with_fields(**{field: value}).parsed()
 
     assert field in str(raised.value)
 
 
 def test_string_agent_id_raises_naming_the_call() -> None:
     with pytest.raises(PayloadError, match="2100000123"):
-        parse_call(raw_call(user={"id": "7", "name": "Ana", "email": "ana@example.com"}))
+        ANA_CALL.with_fields(user={"id": "7", "name": "Ana", "email": "ana@example.com"}).parsed()
 
 
 @pytest.mark.parametrize("entry", [None, "call", 2100000123, ["id", 1]])

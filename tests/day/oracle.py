@@ -34,8 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aircall_sandbox.scenario import CallState, DayScenario, ScheduledCall
-
-MIB = 1_048_576
+from tests.oracle import MIB, newest
 
 
 @dataclass(frozen=True)
@@ -215,14 +214,15 @@ def expect_day(
 
 
 def _newest(calls: Sequence[ScheduledCall], at: int, count: int) -> set[int]:
-    """The first sync's cap: the most recent by started_at (as served at ``at``), then id."""
+    """The first sync's cap (`tests.oracle.newest`) over the calls as served at ``at``:
+    a scheduled call's started_at can change during the day."""
 
-    def key(call: ScheduledCall) -> tuple[int, int]:
+    def served(call: ScheduledCall) -> dict[str, int]:
         state = call.state_at(at)
         assert state is not None
-        return state.started_at, call.id
+        return {"id": call.id, "started_at": state.started_at}
 
-    return {c.id for c in sorted(calls, key=key, reverse=True)[:count]}
+    return newest([served(c) for c in calls], count)
 
 
 # ----------------------------------------------------------------------- verdict

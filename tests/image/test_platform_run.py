@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,7 @@ from aircall_sandbox.recordings import recording_sha256
 from aircall_sandbox.testing import Sandbox
 from tests.file_destination import FileModeDestination
 from tests.harness import ROOT, catalog
-from tests.integration.expected import eligible_calls, newest
+from tests.oracle import eligible_calls, newest
 
 IMAGE = os.environ.get("IMAGE_TEST_IMAGE")
 pytestmark = pytest.mark.skipif(
@@ -208,7 +209,9 @@ def test_file_mode_read_in_the_image_delivers_exactly_the_expected_recordings(
     for message in run.messages:
         destination.take(message)
     expected = newest(
-        eligible_calls(sandbox.calls(), sandbox.users(), config["salescaling_user_emails"]),
+        eligible_calls(
+            sandbox.calls(), sandbox.users(), config["salescaling_user_emails"], time.time()
+        ),
         FIRST_SYNC,
     )
     delivered = {int(Path(d.relative_path).stem): d for d in destination.delivered}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 from aircall_sandbox.testing import Sandbox
 from tests.harness import Connector, catalog
-from tests.integration.expected import done_calls, newest
+from tests.oracle import done_calls, newest
 
 CALLS = catalog(["calls"])
 
@@ -39,7 +41,7 @@ def test_first_sync_emits_exactly_the_newest_200_done_calls_in_the_window(
     sandbox: Sandbox, connector: Connector
 ) -> None:
     run = connector.run("read", sandbox.config(), CALLS)
-    expected = newest(done_calls(sandbox.calls()), 200)
+    expected = newest(done_calls(sandbox.calls(), time.time()), 200)
     assert run.returncode == 0
     assert sorted(run.ids("calls")) == sorted(expected)
 
@@ -106,7 +108,7 @@ def test_no_call_from_before_the_import_window_is_emitted(
     run = connector.run(
         "read", sandbox.config(import_window_days=3, first_sync_max_calls=10_000), CALLS
     )
-    expected = newest(done_calls(sandbox.calls(), days=3), 10_000)
+    expected = newest(done_calls(sandbox.calls(), time.time(), days=3), 10_000)
     assert sorted(run.ids("calls")) == sorted(expected)
 
 
@@ -131,7 +133,7 @@ def test_12000_calls_in_ten_days_all_arrive_without_hitting_the_10k_cap(
     sandbox.clear_log()
     config = sandbox.config(first_sync_max_calls=1_000_000, requests_per_minute=1000)
     run = connector.run("read", config, CALLS)
-    expected = {c["id"] for c in done_calls(sandbox.calls())}
+    expected = {c["id"] for c in done_calls(sandbox.calls(), time.time())}
     assert run.returncode == 0
     assert len(run.ids("calls")) == len(set(run.ids("calls")))
     assert set(run.ids("calls")) == expected

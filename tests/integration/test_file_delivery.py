@@ -9,6 +9,7 @@ catalog keeps `include_files` as configured, which for a custom image is false.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from aircall_sandbox.testing import Sandbox
 from source_aircall_salescaling.streams.recordings import DOWNLOAD_WORKERS
 from tests.file_destination import FileModeDestination, FileModeViolation
 from tests.harness import ROOT, Connector, catalog
-from tests.integration.expected import eligible_calls, newest
+from tests.oracle import eligible_calls, newest
 
 FILE_MODE = {"delivery_method": {"delivery_type": "use_file_transfer"}}
 RECORDS_MODE = {"delivery_method": {"delivery_type": "use_records_transfer"}}
@@ -64,7 +65,10 @@ def test_file_mode_read_delivers_exactly_the_expected_recordings_as_files(
     run = connector.run("read", config, EVERY_STREAM, on_message=destination.take)
     assert run.returncode == 0, run.stderr[-2000:]
     expected = newest(
-        eligible_calls(sandbox.calls(), sandbox.users(), config["salescaling_user_emails"]), 12
+        eligible_calls(
+            sandbox.calls(), sandbox.users(), config["salescaling_user_emails"], time.time()
+        ),
+        12,
     )
     delivered = {int(Path(d.relative_path).stem): d for d in destination.delivered}
     assert sorted(delivered) == sorted(expected)
@@ -167,7 +171,9 @@ def test_at_most_a_pool_full_of_files_waits_staged_for_its_record(
         destination.take(message)
 
     config = sandbox.config(first_sync_max_calls=10, **FILE_MODE)
-    run = connector.run("read", config, catalog(["recordings"], include_files=False), on_message=take)
+    run = connector.run(
+        "read", config, catalog(["recordings"], include_files=False), on_message=take
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert sorted(int(Path(d.relative_path).stem) for d in destination.delivered) == sorted(
         c["id"] for c in calls

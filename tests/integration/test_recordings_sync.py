@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 from aircall_sandbox.recordings import recording_sha256
 from aircall_sandbox.testing import Sandbox
 from tests.harness import Connector, catalog
-from tests.integration.expected import MIB, agent_email, done_calls, eligible_calls, newest
+from tests.oracle import MIB, agent_email, done_calls, eligible_calls, newest
 
 WITH_FILES = catalog(["recordings"], include_files=True)
 SIZES_ONLY = catalog(["recordings"], include_files=False)
@@ -30,7 +31,10 @@ def test_first_sync_imports_exactly_the_newest_200_eligible_calls(
     config = sandbox.config()
     run = connector.run("read", config, SIZES_ONLY)
     expected = newest(
-        eligible_calls(sandbox.calls(), sandbox.users(), config["salescaling_user_emails"]), 200
+        eligible_calls(
+            sandbox.calls(), sandbox.users(), config["salescaling_user_emails"], time.time()
+        ),
+        200,
     )
     assert run.returncode == 0
     assert sorted(run.ids("recordings")) == sorted(expected)
@@ -150,7 +154,7 @@ def test_the_import_report_counts_each_reason_a_call_was_not_imported(
     report = run.import_report()
     assert report is not None
     wanted = {e.strip().lower() for e in config["salescaling_user_emails"]}
-    done = done_calls(sandbox.calls())
+    done = done_calls(sandbox.calls(), time.time())
     users = sandbox.users()
     of_users = [c for c in done if agent_email(c, users) in wanted]
     oversize = [c for c in of_users if c["has_recording"] and c["recording_size"] > 200 * MIB]

@@ -55,12 +55,21 @@ class _Handler(BaseHTTPRequestHandler):
         assert self.server.proxy is not None
         return self.server.proxy
 
-    def _forward_headers(self) -> dict[str, str]:
-        return {
+    def _forward(
+        self, upstream: str, keep: Callable[[str], bool]
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """GET this request's path from `upstream` with the client's own headers; the
+        answer's status, body and the headers `keep` (given a lower-case name) lets through."""
+        forwarded = {
             name: value
             for name, value in self.headers.items()
             if name.lower() in ("authorization", "range", "accept", "user-agent")
         }
+        answer = requests.get(
+            upstream + self.path, headers=forwarded, timeout=60, allow_redirects=False
+        )
+        headers = {name: value for name, value in answer.headers.items() if keep(name.lower())}
+        return answer.status_code, answer.content, headers
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
@@ -85,44 +94,28 @@ class _ApiHandler(_Handler):
                     status, json.dumps(payload).encode(), {"Content-Type": "application/json"}
                 )
                 return
-        upstream = requests.get(
-            proxy.upstream_api + self.path,
-            headers=self._forward_headers(),
-            timeout=60,
-            allow_redirects=False,
+        status, body, headers = self._forward(
+            proxy.upstream_api,
+            lambda name: name.startswith("x-aircallapi") or name == "content-type",
         )
-        body = upstream.content
-        headers = {
-            name: value
-            for name, value in upstream.headers.items()
-            if name.lower().startswith("x-aircallapi") or name.lower() == "content-type"
-        }
         path = parts.path
-        if upstream.status_code == 200 and path.startswith(("/v1/calls", "/v2/users")):
+        if status == 200 and path.startswith(("/v1/calls", "/v2/users")):
             payload = json.loads(body)
             payload = proxy.rewrite(path, payload)
             body = json.dumps(payload).encode()
-        self._send(upstream.status_code, body, headers)
+        self._send(status, body, headers)
 
 
 class _StorageHandler(_Handler):
     def do_GET(self) -> None:
         proxy = self.proxy
-        upstream = requests.get(
-            proxy.upstream_storage + self.path,
-            headers=self._forward_headers(),
-            timeout=60,
-            allow_redirects=False,
+        status, body, headers = self._forward(
+            proxy.upstream_storage,
+            lambda name: name in ("content-type", "content-range", "location", "accept-ranges"),
         )
-        body = upstream.content
-        headers = {
-            name: value
-            for name, value in upstream.headers.items()
-            if name.lower() in ("content-type", "content-range", "location", "accept-ranges")
-        }
         headers.update(proxy.storage_headers)
         media = urlsplit(self.path).path
-        if upstream.status_code == 200 and media in proxy.cut_once:
+        if status == 200 and media in proxy.cut_once:
             proxy.cut_once.discard(media)
             proxy.cuts += 1
             self.send_response(200)
@@ -134,7 +127,7 @@ class _StorageHandler(_Handler):
             self.wfile.write(body[: len(body) // 2])
             self.close_connection = True
             return
-        self._send(upstream.status_code, body, headers)
+        self._send(status, body, headers)
 
 
 class ApiProxy:

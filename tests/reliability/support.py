@@ -1,31 +1,26 @@
-"""Shared helpers of the reliability tests: expectations from the sandbox model, syncs run
-to completion, file checks, committed records, and the figures the README quotes.
+"""Shared helpers of the reliability tests: syncs run to completion, file checks,
+committed records, and the figures the README quotes.
 
-Expectations never come from the connector's own output unless a test says so (a
-fault-free run used as the reference of a faulty one).
+Expected records come from `tests/oracle.py` (the sandbox's model), never from the
+connector's own output unless a test says so (a fault-free run used as the reference of
+a faulty one).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import re
-import signal
-import subprocess
-import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aircall_sandbox.recordings import recording_sha256
 from aircall_sandbox.testing import Sandbox
-from tests.harness import Connector, ConnectorRun, connector_command
+from tests.harness import Connector, ConnectorRun
+from tests.oracle import MIB
 
-MIB = 1_048_576
-DAY = 86_400
 FINAL_NAME = re.compile(r"^\d+\.(mp3|wav|ogg|m4a|webm)$")
 
 # --------------------------------------------------------------------------- figures
@@ -48,106 +43,7 @@ def count_api_faults(node: str, sandbox: Sandbox) -> int:
     return server_errors + limited + dropped
 
 
-# ------------------------------------------------------------------- expectations
-def users_by_id(sandbox: Sandbox) -> dict[int, dict[str, Any]]:
-    return {int(u["id"]): u for u in sandbox.users()}
-
-
-def in_window(call: Mapping[str, Any], now: int, days: int) -> bool:
-    return int(call["started_at"]) > now - days * DAY
-
-
-def newest(calls: Iterable[Mapping[str, Any]], n: int) -> set[int]:
-    ordered = sorted(calls, key=lambda c: (c["started_at"], c["id"]), reverse=True)
-    return {int(c["id"]) for c in ordered[:n]}
-
-
-def done_calls(calls: Iterable[Mapping[str, Any]], now: int, days: int) -> list[Mapping[str, Any]]:
-    return [c for c in calls if c["status"] == "done" and in_window(c, now, days)]
-
-
-def eligible_calls(
-    calls: Iterable[Mapping[str, Any]],
-    users: Mapping[int, Mapping[str, Any]],
-    emails: Iterable[str],
-    now: int,
-    days: int,
-    limit_mb: int = 200,
-) -> list[Mapping[str, Any]]:
-    """Done calls in the window that Salescaling imports: agent email in the list, a
-    recording, at most the size limit (contract: `recordings`)."""
-    wanted = {e.strip().lower() for e in emails}
-    chosen = []
-    for call in done_calls(calls, now, days):
-        user = users.get(int(call["user_id"])) if call.get("user_id") is not None else None
-        email = str(user["email"]).strip().lower() if user and user.get("email") else None
-        if email not in wanted or not call.get("has_recording"):
-            continue
-        if int(call["recording_size"]) > limit_mb * MIB:
-            continue
-        chosen.append(call)
-    return chosen
-
-
 # ------------------------------------------------------------------------ running
-def run_killed(
-    connector: Connector,
-    config: Mapping[str, Any],
-    catalog: Mapping[str, Any],
-    state: list[dict[str, Any]] | None,
-    after_records: int,
-    timeout: float = 300,
-    states_count: bool = False,
-) -> ConnectorRun:
-    """`read`, SIGKILLed as soon as its `after_records`-th RECORD (or RECORD or STATE,
-    with `states_count`) is read from stdout.
-
-    Unlike `Connector.run(kill_after_records=...)`, the lines the connector had already
-    written to the pipe when it died are read too: the platform would have received
-    them, so its last STATE is the one a re-run starts from, and the downloads the
-    connector did after that state are exactly the ones in flight at the kill.
-    """
-    command = [*connector_command(), "read", "--config", connector._write("config.json", config)]
-    command += ["--catalog", connector._write("catalog.json", catalog)]
-    if state is not None:
-        command += ["--state", connector._write("state.json", state)]
-    stderr_file = connector.workdir / "read-killed.stderr"
-    started = time.monotonic()
-    with open(stderr_file, "w") as sink:
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=sink, env=connector.env(),
-            cwd=connector.workdir, text=True,
-        )  # fmt: skip
-        assert process.stdout is not None
-        messages: list[dict[str, Any]] = []
-        noise: list[str] = []
-        records, killed = 0, False
-        try:
-            for line in process.stdout:  # after the kill: what was left in the pipe
-                try:
-                    message = json.loads(line)
-                except json.JSONDecodeError:
-                    noise.append(line)
-                    continue
-                messages.append(message)
-                counted = ("RECORD", "STATE") if states_count else ("RECORD",)
-                if message.get("type") in counted and not killed:
-                    records += 1
-                    if records >= after_records:
-                        os.kill(process.pid, signal.SIGKILL)
-                        killed = True
-                if time.monotonic() - started > timeout:
-                    raise TimeoutError(f"read ran past {timeout} s")
-        finally:
-            if process.poll() is None and not killed:
-                process.kill()
-            process.wait()
-    return ConnectorRun(
-        returncode=process.returncode, messages=messages, stdout_noise=noise,
-        stderr=stderr_file.read_text(), seconds=time.monotonic() - started, killed=killed,
-    )  # fmt: skip
-
-
 @dataclass
 class Sequence:
     """Syncs run one after another, each from the last state the previous one emitted."""

@@ -17,8 +17,9 @@ import pytest
 
 from aircall_sandbox.testing import Sandbox
 from tests.harness import Connector, ConnectorRun, catalog
+from tests.oracle import done_calls
 from tests.reliability.proxy import ApiProxy
-from tests.reliability.support import count, done_calls
+from tests.reliability.support import count
 
 STREAMS = catalog(["users", "calls", "recordings"], include_files=False)
 

@@ -36,7 +36,6 @@ from tests.reliability.support import (
     full_downloads,
     incomplete_final_files,
     partial_files,
-    run_killed,
     sha256_of,
 )
 
@@ -90,7 +89,9 @@ def killed_then_resumed(
         if kill_at is None:
             run = connector.run("read", config, CATALOG, state=resumed.sequence.state)
         else:
-            run = run_killed(connector, config, CATALOG, resumed.sequence.state, kill_at)
+            run = connector.run(
+                "read", config, CATALOG, resumed.sequence.state, 300, kill_after_records=kill_at
+            )
         resumed.downloads.append(full_downloads(sandbox))
         return resumed.sequence.take(run)
 

@@ -19,20 +19,17 @@ import pytest
 
 from aircall_sandbox.testing import Sandbox
 from tests.harness import Connector, ConnectorRun, catalog
+from tests.oracle import done_calls, eligible_calls, newest
 from tests.reliability.proxy import ApiProxy
 from tests.reliability.support import (
     Sequence,
     clear_failure,
     count,
     count_api_faults,
-    done_calls,
-    eligible_calls,
     full_downloads,
     incomplete_final_files,
-    newest,
     partial_files,
     sync_to_completion,
-    users_by_id,
 )
 
 CAP = 40
@@ -127,9 +124,7 @@ def test_the_fault_free_run_emits_what_the_contract_says(
 ) -> None:
     now, calls = sandbox.now(), sandbox.calls()
     expected_calls = newest(done_calls(calls, now, 14), CAP)
-    eligible = eligible_calls(
-        calls, users_by_id(sandbox), config["salescaling_user_emails"], now, 14
-    )
+    eligible = eligible_calls(calls, sandbox.users(), config["salescaling_user_emails"], now, 14)
     assert sorted(baseline.ids("calls")) == sorted(expected_calls)
     assert sorted(baseline.ids("recordings")) == sorted(newest(eligible, CAP))
 

@@ -20,8 +20,9 @@ import pytest
 from aircall_sandbox.testing import Sandbox
 from tests import harness
 from tests.harness import ROOT, Connector, ConnectorRun, catalog
+from tests.oracle import MIB
 from tests.reliability.proxy import ApiProxy
-from tests.reliability.support import FINAL_NAME, MIB, count, partial_files
+from tests.reliability.support import FINAL_NAME, count, partial_files
 
 API_ID = "sec-id-Qx81"
 TOKEN = "tok-7f3e9c-SECRET-d1e2a4"

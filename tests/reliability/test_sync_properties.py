@@ -40,18 +40,8 @@ from hypothesis.stateful import (
 
 from aircall_sandbox.testing import Sandbox
 from tests.harness import Connector, ConnectorRun, catalog
-from tests.reliability.support import (
-    DAY,
-    FIGURES,
-    Sequence,
-    committed_ids,
-    done_calls,
-    eligible_calls,
-    incomplete_final_files,
-    newest,
-    run_killed,
-    users_by_id,
-)
+from tests.oracle import DAY, done_calls, eligible_calls, newest, users_by_id
+from tests.reliability.support import FIGURES, Sequence, committed_ids, incomplete_final_files
 
 CAP = 5
 WINDOW_DAYS = 2
@@ -79,7 +69,7 @@ class SyncSequence(RuleBasedStateMachine):
             lookback_minutes=LOOKBACK_MINUTES,
             requests_per_minute=1000,
         )
-        self.users = users_by_id(self.sandbox)
+        self.users = users_by_id(self.sandbox.users())
         self.emails = self.config["salescaling_user_emails"]
         self.sequence = Sequence()
         self.last_sync_began = 0
@@ -93,7 +83,7 @@ class SyncSequence(RuleBasedStateMachine):
         recording within the size limit (`recordings`); all in the window."""
         return {
             "calls": done_calls(calls, now, WINDOW_DAYS),
-            "recordings": eligible_calls(calls, self.users, self.emails, now, WINDOW_DAYS),
+            "recordings": eligible_calls(calls, self.users.values(), self.emails, now, WINDOW_DAYS),
         }
 
     def _read(self, kill_after: int | None) -> ConnectorRun:
@@ -101,13 +91,14 @@ class SyncSequence(RuleBasedStateMachine):
         if kill_after is None:
             run = self.connector.run("read", self.config, CATALOG, state=self.sequence.state)
         else:
-            run = run_killed(
-                self.connector,
+            run = self.connector.run(
+                "read",
                 self.config,
                 CATALOG,
                 self.sequence.state,
-                kill_after,
-                states_count=True,
+                300,
+                kill_after_records=kill_after,
+                kill_counts=("RECORD", "STATE"),
             )
         self.sequence.take(run)
         self.last_sync_began = began
