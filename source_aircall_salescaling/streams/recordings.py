@@ -71,6 +71,7 @@ class Outcome:
     skip_reason: str | None = None
     skip_size: int | None = None
     retry_later: bool = False
+    over_limit_at_download: bool = False  # its size probe said it was within the limit
 
 
 class RecordingsStream(ListedCallsStream):
@@ -154,6 +155,8 @@ class RecordingsStream(ListedCallsStream):
             if outcome.skip_reason is not None:
                 report.skip(call.id, outcome.skip_reason, size=outcome.skip_size)
                 progress.skipped(call)
+                if progress.plan.old.cursor is None and outcome.over_limit_at_download:
+                    progress.slot_freed()
                 continue
             if outcome.retry_later:
                 report.retrying.append(call.id)
@@ -223,7 +226,10 @@ class RecordingsStream(ListedCallsStream):
                 return fetch(call, url)
             except RecordingTooLarge as error:
                 return Outcome(
-                    call, skip_reason=import_rules.OVER_SIZE_LIMIT, skip_size=error.size_bytes
+                    call,
+                    skip_reason=import_rules.OVER_SIZE_LIMIT,
+                    skip_size=error.size_bytes,
+                    over_limit_at_download=call.id in self._sizes,
                 )
             except RecordingExpired as error:
                 if attempt == 2:

@@ -48,7 +48,9 @@ past T), and it is saved in the state, so
 First sync (no cursor): the newest `first_sync_max_calls` ready calls are emitted; older
 ready calls stay behind for good; calls not ready yet become pending. A ready call whose
 file cannot be fetched on the first sync keeps its slot (it is retried later), so the
-first sync never leads to more than the cap.
+first sync never leads to more than the cap. A slot whose file turns out over the size
+limit only when downloaded goes to the newest call left behind, imported one sync later
+(see `SyncProgress.slot_freed`).
 
 Calls are emitted oldest first, in batches that end between two `started_at` values,
 so the state after each batch is a safe restart point (see `SyncProgress`).
@@ -261,6 +263,9 @@ class SyncPlan:
     settled: dict[int, int] = field(default_factory=dict)  # decided for good: id -> started_at
     left_behind: int = 0  # first sync: ready calls older than the cap
     left_behind_lower_bound: bool = False  # paging stopped before counting them all
+    # First sync: the newest ready calls the cap left behind (id, started_at), newest
+    # first, at most the cap: the ones a freed slot goes to (see `SyncProgress.slot_freed`).
+    reserve: list[tuple[int, int]] = field(default_factory=list)
     listed: int = 0
     newest: int | None = None  # the newest started_at listed
     stopped_at: int | None = None  # first sync: paging stopped at a call of this second
@@ -352,6 +357,8 @@ def plan_sync(
             if slots >= first_sync_cap:
                 plan.left_behind += 1
                 plan.settled[call.id] = call.started_at
+                if len(plan.reserve) < first_sync_cap:
+                    plan.reserve.append((call.id, call.started_at))
                 return
             verdict = confirm(call)
             if verdict.readiness is not Readiness.SKIP:
@@ -467,6 +474,24 @@ class SyncProgress:
         """Not importable now, but it may be on a later sync (watched like a pending call)."""
         self.handled.append(call)
         self.deferred[call.id] = call.started_at
+
+    def slot_freed(self) -> None:
+        """First sync: a call that held a slot of the cap turned out not importable when
+        its file came (over the size limit although its probe was not), so the slot goes
+        to the newest ready call the cap left behind. That call is older than every call
+        emitted, and emission goes oldest first so that each saved state is a restart
+        point: it cannot go out now. It becomes pending instead, and the next sync imports
+        it (one sync later). It is marked as watched from now (`failing`), so it is
+        fetched by id on every sync of the next day however old it is, like a retried
+        transfer. The first sync thus never leads to more than the cap. Only calls the
+        first sync listed can take a slot: once capped, it stops paging past the watch
+        horizon, so with no ready call left behind within it the slot stays unused."""
+        if not self.plan.reserve:
+            return
+        call_id, started = self.plan.reserve.pop(0)
+        self.deferred[call_id] = started
+        self.plan.failing.setdefault(call_id, self.plan.sync_time)
+        self.plan.left_behind -= 1
 
     def decided(self, call_id: int) -> bool:
         return call_id in self.emitted_ids or call_id in self.skipped_ids
