@@ -18,16 +18,18 @@ from hypothesis import strategies as st
 
 from source_aircall_salescaling.aircall.models import Agent, Call, iso_utc
 from source_aircall_salescaling.config import ConfigError, parse_config
-from source_aircall_salescaling.import_rules import eligible
+from source_aircall_salescaling.import_rules import (
+    STALE_IN_PROGRESS_SECONDS,
+    Readiness,
+    Verdict,
+    eligible,
+)
 from source_aircall_salescaling.sync.cursor import (
     MAX_LOOKUPS_PER_SYNC,
-    STALE_IN_PROGRESS_SECONDS,
     CallCursor,
     LookupFailed,
-    Readiness,
     SyncPlan,
     SyncProgress,
-    Verdict,
     batches,
     lookup_due,
     pack_calls,

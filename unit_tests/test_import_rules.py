@@ -15,11 +15,11 @@ from source_aircall_salescaling.import_rules import (
     NOT_SALESCALING_USER,
     RECORDING_NOT_READY,
     RECORDING_OFF,
+    Readiness,
     call_verdict,
     eligible,
     within_size_limit,
 )
-from source_aircall_salescaling.sync.cursor import Readiness
 
 STARTED = 1_763_892_000
 ENDED = STARTED + 120

@@ -25,14 +25,13 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.streams.core import Stream, StreamData
 
 from source_aircall_salescaling.aircall.models import Call
+from source_aircall_salescaling.import_rules import Verdict, watch_horizon
 from source_aircall_salescaling.sync.context import SyncContext
 from source_aircall_salescaling.sync.cursor import (
     MAX_OVERLAP_SECONDS,
-    STALE_IN_PROGRESS_SECONDS,
     CallCursor,
     SyncPlan,
     SyncProgress,
-    Verdict,
     batches,
     plan_sync,
 )
@@ -119,7 +118,7 @@ class ListedCallsStream(Stream):
             first_sync_cap=context.config.first_sync_max_calls,
             judge=self.judge,
             confirm=self.confirm,
-            watch_horizon=STALE_IN_PROGRESS_SECONDS + context.config.lookback_seconds,
+            watch_horizon=watch_horizon(context.config),
             overlap=context.overlap,
             on_drop=self._on_drop,
             lookup=context.pending_call,

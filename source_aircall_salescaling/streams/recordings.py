@@ -43,6 +43,7 @@ from airbyte_cdk.sources.streams.core import StreamData
 from source_aircall_salescaling import import_rules
 from source_aircall_salescaling.aircall.client import CallUnavailable
 from source_aircall_salescaling.aircall.models import Call
+from source_aircall_salescaling.import_rules import Readiness, Verdict
 from source_aircall_salescaling.recordings.downloader import (
     RecordingDownloader,
     RecordingExpired,
@@ -54,10 +55,9 @@ from source_aircall_salescaling.recordings.downloader import (
 )
 from source_aircall_salescaling.streams.listed import ListedCallsStream
 from source_aircall_salescaling.sync.context import SyncContext
-from source_aircall_salescaling.sync.cursor import CallCursor, SyncPlan, SyncProgress, Verdict
+from source_aircall_salescaling.sync.cursor import CallCursor, SyncPlan, SyncProgress
 
 DOWNLOAD_WORKERS = 4
-RETRY_FAILED_TRANSFERS_SECONDS = 86_400
 T = TypeVar("T")
 
 
@@ -248,28 +248,26 @@ class RecordingsStream(ListedCallsStream):
         return self._unavailable(call, "no fresh URL", transient=False)
 
     def _unavailable(self, call: Call, why: str, transient: bool) -> Outcome:
-        """A transfer that failed (storage errors, bodies cut short, no answer from
-        Aircall) is tried again on later syncs, for `RETRY_FAILED_TRANSFERS_SECONDS` after
-        its first failure (kept in the state): the file exists, it must not be lost to an
-        outage, but a file that never comes must not be retried for the whole window
-        either. A URL that Aircall no longer signs is given the lookback."""
-        ended = call.ended_at if call.ended_at is not None else call.started_at
+        """Retried on later syncs or given up (`import_rules.after_failed_transfer`); a
+        transient failure records its first failure, which the state keeps."""
         now = self.context.sync_time
+        failing_since = None
         if transient:
             failing_since = self._old_failing.get(call.id, now)
             self._failed[call.id] = failing_since
-            retry = now < failing_since + RETRY_FAILED_TRANSFERS_SECONDS
-            reason = import_rules.TRANSFERS_FAILED
-        else:
-            retry = now < ended + self.context.config.lookback_seconds
-            reason = import_rules.UNAVAILABLE
+        verdict = import_rules.after_failed_transfer(call, self.context.config, now, failing_since)
+        retry = verdict.readiness is Readiness.WAIT
         self.logger.warning(
             f"Recording of call {call.id} could not be fetched ({why}); "
-            + ("it is tried again on the next sync." if retry else f"giving up on it: {reason}.")
+            + (
+                "it is tried again on the next sync."
+                if retry
+                else f"giving up on it: {verdict.reason}."
+            )
         )
         if retry:
             return Outcome(call, retry_later=True)
-        return Outcome(call, skip_reason=reason)
+        return Outcome(call, skip_reason=verdict.reason)
 
     def finish(self, plan: SyncPlan) -> None:
         report = self.context.report

@@ -62,16 +62,12 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
 from source_aircall_salescaling.aircall.models import Call, iso_utc
 from source_aircall_salescaling.config import ConfigError
+from source_aircall_salescaling.import_rules import Readiness, Verdict
 
-# The first sync stops paging once capped and this far back (plus the lookback): an
-# older call is not expected to become ready any more. Later syncs watch every pending
-# call, however long it stays in progress (fetched by id, see `lookup_due`).
-STALE_IN_PROGRESS_SECONDS = 6 * 3600
 STARTED_AT_DRIFT_SECONDS = 1
 MIN_OVERLAP_SECONDS = 15 * 60
 MAX_OVERLAP_SECONDS = 2 * 3600
@@ -137,30 +133,6 @@ def lookup_due(watched_since: int, previous_sync: int | None, sync_time: int) ->
     interval = min(MAX_CHECK_INTERVAL_SECONDS, age // 4)
     interval -= interval % CHECK_EVERY_SECONDS
     return sync_time // interval != previous_sync // interval
-
-
-class Readiness(Enum):
-    READY = "ready"  # emit now
-    WAIT = "wait"  # not ready yet, may become ready: keep watching
-    SKIP = "skip"  # never imported (the reason says why)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    readiness: Readiness
-    reason: str | None = None
-
-    @staticmethod
-    def ready() -> Verdict:
-        return Verdict(Readiness.READY)
-
-    @staticmethod
-    def wait(reason: str) -> Verdict:
-        return Verdict(Readiness.WAIT, reason)
-
-    @staticmethod
-    def skip(reason: str) -> Verdict:
-        return Verdict(Readiness.SKIP, reason)
 
 
 class LookupFailed(Exception):
