@@ -1,6 +1,7 @@
 """Which calls a sync emits, and the state that makes a sequence of syncs exact.
 
-See the docstring of `source_aircall_salescaling/sync/cursor.py` and the contract's
+See the docstrings of `source_aircall_salescaling/sync/` (state, plan, progress) and the
+contract's
 "Which records a sequence of syncs emits".
 """
 
@@ -24,19 +25,19 @@ from source_aircall_salescaling.import_rules import (
     Verdict,
     eligible,
 )
-from source_aircall_salescaling.sync.cursor import (
+from source_aircall_salescaling.sync.plan import (
     MAX_LOOKUPS_PER_SYNC,
-    CallCursor,
     LookupFailed,
+    StreamRules,
+    SyncBounds,
     SyncPlan,
-    SyncProgress,
     batches,
     lookup_due,
-    pack_calls,
     plan_sync,
     relist_overlap,
-    unpack_calls,
 )
+from source_aircall_salescaling.sync.progress import SyncProgress
+from source_aircall_salescaling.sync.state import CallCursor, pack_calls, unpack_calls
 
 T = 1_800_000_000  # the sync time
 WINDOW_START = T - 14 * 86_400
@@ -115,17 +116,21 @@ def plan(
     return plan_sync(
         calls if isinstance(calls, Recorder) else newest_first(calls),
         old or CallCursor(),
-        sync_time=sync_time,
-        window_start=window_start,
-        first_sync_cap=cap,
-        judge=judge,
-        confirm=confirm or (lambda c: Verdict.ready()),
-        watch_horizon=horizon,
-        overlap=overlap,
-        on_drop=drops if drops is not None else Drops(),
-        **({"lookup": lookup} if lookup is not None else {}),
-        **({"fingerprint": fingerprint} if fingerprint is not None else {}),
-        **({"changes_for": changes_for} if changes_for else {}),
+        SyncBounds(
+            sync_time=sync_time,
+            window_start=window_start,
+            overlap=overlap,
+            watch_horizon=horizon,
+            first_sync_cap=cap,
+            changes_for=changes_for,
+        ),
+        StreamRules(
+            judge=judge,
+            confirm=confirm or (lambda c: Verdict.ready()),
+            on_drop=drops if drops is not None else Drops(),
+            lookup=lookup,
+            fingerprint=fingerprint,
+        ),
     )
 
 

@@ -12,7 +12,7 @@ from airbyte_cdk.sources.streams.core import StreamData
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.import_rules import Verdict, call_verdict
 from source_aircall_salescaling.streams.listed import ListedCallsStream
-from source_aircall_salescaling.sync.cursor import SyncProgress
+from source_aircall_salescaling.sync.progress import SyncProgress
 
 
 def call_record(call: Call) -> dict[str, Any]:

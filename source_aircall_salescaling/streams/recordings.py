@@ -55,7 +55,9 @@ from source_aircall_salescaling.recordings.downloader import (
 )
 from source_aircall_salescaling.streams.listed import ListedCallsStream
 from source_aircall_salescaling.sync.context import SyncContext
-from source_aircall_salescaling.sync.cursor import CallCursor, SyncPlan, SyncProgress
+from source_aircall_salescaling.sync.plan import SyncPlan
+from source_aircall_salescaling.sync.progress import SyncProgress
+from source_aircall_salescaling.sync.state import CallCursor
 
 DOWNLOAD_WORKERS = 4
 T = TypeVar("T")
