@@ -28,13 +28,8 @@ def record_print(call: Call) -> int:
 
 
 class CallsStream(ListedCallsStream):
-    @property
-    def name(self) -> str:
-        return "calls"
-
-    @property
-    def primary_key(self) -> str:
-        return "id"
+    name = "calls"
+    primary_key = "id"
 
     def judge(self, call: Call) -> Verdict:
         return call_verdict(call)

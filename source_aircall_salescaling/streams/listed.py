@@ -33,6 +33,10 @@ from source_aircall_salescaling.sync.state import CallCursor
 
 
 class ListedCallsStream(Stream):
+    # The CDK reads these through properties of `Stream`; plain class attributes answer
+    # the same and say it in one line each.
+    cursor_field = "started_at"
+    source_defined_cursor = True
     batch_size = 200
 
     def __init__(self, context: SyncContext) -> None:
@@ -45,14 +49,6 @@ class ListedCallsStream(Stream):
         self._emitted = 0
         self._started = time.monotonic()
         self._saved: dict[str, Any] | None = None
-
-    @property
-    def cursor_field(self) -> str:
-        return "started_at"
-
-    @property
-    def source_defined_cursor(self) -> bool:
-        return True
 
     @property
     def state(self) -> MutableMapping[str, Any]:

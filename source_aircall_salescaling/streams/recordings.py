@@ -77,6 +77,8 @@ class Outcome:
 
 
 class RecordingsStream(ListedCallsStream):
+    name = "recordings"
+    primary_key = "call_id"
     batch_size = DOWNLOAD_WORKERS
 
     def __init__(self, context: SyncContext) -> None:
@@ -90,13 +92,6 @@ class RecordingsStream(ListedCallsStream):
         self._failed: dict[int, int] = {}  # transfers failed this sync -> first failure
         self._old_failing: Mapping[int, int] = {}
 
-    @property
-    def name(self) -> str:
-        return "recordings"
-
-    @property
-    def primary_key(self) -> str:
-        return "call_id"
 
     def as_airbyte_stream(self) -> AirbyteStream:
         """Not declared file-based: for a custom image the web app would then switch
