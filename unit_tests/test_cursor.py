@@ -742,6 +742,24 @@ def start_state(s: Scenario) -> CallCursor:
     return finish(earlier)
 
 
+def test_killed_first_sync_leaves_behind_the_second_where_paging_stopped() -> None:
+    """Capped, the first sync stops paging at a call past the watch horizon that shares
+    the second of the oldest call it emits: that call is left behind, also when the sync
+    is killed after its first batch and run again from the state it saved."""
+    second = WINDOW_START + 100  # far past the watch horizon
+    calls = [call(9, second + 1), call(5, second), call(3, second)]
+    sync = plan(calls, cap=2)
+    progress = SyncProgress(sync)
+    first_batch = next(batches(sync.emit, 1))
+    for c in first_batch:
+        progress.emitted(c)
+
+    rerun = plan(calls, old=progress.state(), cap=2)
+
+    assert ids(sync.emit) == [5, 9] and ids(first_batch) == [5]
+    assert ids(rerun.emit) == [9]
+
+
 @settings(max_examples=400, deadline=None)
 @given(s=scenarios())
 def test_sync_killed_after_any_batch_and_rerun_from_its_state_emits_the_same_calls_once(

@@ -142,22 +142,21 @@ class SyncProgress:
 
     def _first_sync_so_far(self) -> CallCursor:
         """A first sync cut short: every call up to the last one handled is decided or
-        pending (batches never split a second); the calls after it are not decided."""
+        pending (batches never split a second); the calls after it are not decided. The
+        calls of the second where paging stopped were not all listed: they are left
+        behind, as in the final state (`SyncPlan.next_since`)."""
         plan = self.plan
         last = self.handled[-1].started_at
+        since = max(last - STARTED_AT_DRIFT_SECONDS, plan.stopped_at or plan.bounds.window_start)
         pending = {k: v for k, v in plan.watch.items() if v <= last}
         pending.update(self.deferred)
-        seen = {
-            k: v
-            for k, v in self._settled_after(last - STARTED_AT_DRIFT_SECONDS, pending)
-            if v <= last
-        }
+        seen = {k: v for k, v in self._settled_after(since, pending) if v <= last}
         waiting = [v for k, v in pending.items() if k in plan.watch]
         return CallCursor(
             last,
             pending,
             seen,
-            last - STARTED_AT_DRIFT_SECONDS,
+            since,
             self._prints(seen),
             min(waiting) - STARTED_AT_DRIFT_SECONDS if waiting else None,
         )
