@@ -963,6 +963,24 @@ def test_first_sync_files_that_fail_keep_their_slot_so_later_syncs_stay_under_th
     assert sorted(ids(second.emit)) == [1, 2, 3, 4, 5]
 
 
+def test_first_sync_slots_freed_at_download_go_to_the_newest_calls_left_behind() -> None:
+    calls = [call(i, T - 10 * i) for i in range(1, 7)]  # 1 newest ... 6 oldest
+    sync = plan(calls, cap=2)
+    progress = SyncProgress(sync)
+    progress.skipped(sync.emit[0])  # call 2: over the size limit once downloaded
+    progress.slot_freed()
+    progress.skipped(sync.emit[1])  # call 1: the same
+    progress.slot_freed()
+    progress.finished = True
+
+    state = progress.state()
+
+    assert ids(sync.emit) == [2, 1]
+    assert state.pending == {3: T - 30, 4: T - 40}
+    assert sync.left_behind == 2
+    assert ids(plan(calls, old=state, cap=2).emit) == [4, 3]
+
+
 def test_a_pending_call_gone_from_aircall_is_dropped_with_its_reason() -> None:
     drops = Drops()
     old = CallCursor(cursor=CURSOR, pending={7: EDGE - 3_000})

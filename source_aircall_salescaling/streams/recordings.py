@@ -10,7 +10,8 @@ Per call, in order:
         | 403 / expired URL: GET /v1/calls/{id} for a fresh URL, once more
         | 404 for the call: it was deleted in Aircall (reported)
         | still unavailable: retried on later syncs (by id once out of the re-listed
-        |   range) for a day after the call ended, then given up and reported
+        |   range) for a day after its first failure, then given up and reported
+        |   (import_rules.after_failed_transfer)
 
 Files are wanted when the config says "Copy Raw Files" (`delivery_method`: the only
 signal the platform honours for a custom image) or the catalog sets `include_files` on
