@@ -56,8 +56,7 @@ class FileModeDestination:
         content = staged.read_bytes()
         if len(content) != file["bytes"]:
             raise FileModeViolation(
-                f"{file['file_url']}: {len(content)} bytes on disk, the record says "
-                f"{file['bytes']}"
+                f"{file['file_url']}: {len(content)} bytes on disk, the record says {file['bytes']}"
             )
         digest = hashlib.sha256(content).hexdigest()
         target = self.output / record["stream"] / file["file_relative_path"]

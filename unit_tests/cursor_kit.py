@@ -1,5 +1,5 @@
 """What the sync planning tests share: the sync time, calls as listed, and `plan_sync` and
-`SyncProgress` driven with the streams' defaults (see `sync/cursor.py`)."""
+`SyncProgress` driven with the streams' defaults (see `sync/plan.py`)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from source_aircall_salescaling.aircall.models import Call
-from source_aircall_salescaling.sync.cursor import (
-    STALE_IN_PROGRESS_SECONDS,
-    CallCursor,
-    SyncPlan,
-    SyncProgress,
-    Verdict,
-    plan_sync,
-)
+from source_aircall_salescaling.import_rules import STALE_IN_PROGRESS_SECONDS, Verdict
+from source_aircall_salescaling.sync.plan import StreamRules, SyncBounds, SyncPlan, plan_sync
+from source_aircall_salescaling.sync.progress import SyncProgress
+from source_aircall_salescaling.sync.state import CallCursor
 from tests.builders import CallBuilder, a_call
 
 T = 1_800_000_000  # the sync time
@@ -96,17 +92,21 @@ def plan(
     return plan_sync(
         calls if isinstance(calls, Recorder) else newest_first(calls),
         old or CallCursor(),
-        sync_time=sync_time,
-        window_start=window_start,
-        first_sync_cap=cap,
-        judge=judge,
-        confirm=confirm or (lambda c: Verdict.ready()),
-        watch_horizon=horizon,
-        overlap=overlap,
-        on_drop=drops if drops is not None else Drops(),
-        **({"lookup": lookup} if lookup is not None else {}),
-        **({"fingerprint": fingerprint} if fingerprint is not None else {}),
-        **({"changes_for": changes_for} if changes_for else {}),
+        SyncBounds(
+            sync_time=sync_time,
+            window_start=window_start,
+            overlap=overlap,
+            watch_horizon=horizon,
+            first_sync_cap=cap,
+            changes_for=changes_for,
+        ),
+        StreamRules(
+            judge=judge,
+            confirm=confirm or (lambda c: Verdict.ready()),
+            on_drop=drops if drops is not None else Drops(),
+            lookup=lookup,
+            fingerprint=fingerprint,
+        ),
     )
 
 

@@ -1,15 +1,13 @@
 """The first sync: the newest ready calls up to the cap, in the window, oldest first.
 
-See the docstring of `source_aircall_salescaling/sync/cursor.py` and the contract's
-"Which records a sequence of syncs emits".
+See the docstrings of `source_aircall_salescaling/sync/` (state, plan, progress) and
+docs/aircall-salescaling.md, "Import rules", "Across syncs".
 """
 
 from __future__ import annotations
 
 from source_aircall_salescaling.aircall.models import Call
-from source_aircall_salescaling.sync.cursor import (
-    Verdict,
-)
+from source_aircall_salescaling.import_rules import Verdict
 from unit_tests.cursor_kit import (
     HORIZON,
     WINDOW_START,

@@ -1,4 +1,4 @@
-"""Which calls Salescaling imports (connector-contract.md, stream `recordings`)."""
+"""Which calls Salescaling imports (docs/aircall-salescaling.md, "Import rules")."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from source_aircall_salescaling.import_rules import (
     NOT_SALESCALING_USER,
     RECORDING_NOT_READY,
     RECORDING_OFF,
+    Readiness,
     call_verdict,
     eligible,
     within_size_limit,
 )
-from source_aircall_salescaling.sync.cursor import Readiness
 from tests.builders import a_call
 
 STARTED = 1_763_892_000

@@ -1,17 +1,14 @@
 """Incremental syncs: new, pending and late-listed calls of the overlap, each emitted once.
 
-See the docstring of `source_aircall_salescaling/sync/cursor.py` and the contract's
-"Which records a sequence of syncs emits".
+See the docstrings of `source_aircall_salescaling/sync/` (state, plan, progress) and
+docs/aircall-salescaling.md, "Import rules", "Across syncs".
 """
 
 from __future__ import annotations
 
 from source_aircall_salescaling.aircall.models import Call
-from source_aircall_salescaling.sync.cursor import (
-    STALE_IN_PROGRESS_SECONDS,
-    CallCursor,
-    Verdict,
-)
+from source_aircall_salescaling.import_rules import STALE_IN_PROGRESS_SECONDS, Verdict
+from source_aircall_salescaling.sync.state import CallCursor
 from unit_tests.cursor_kit import (
     CURSOR,
     EDGE,

@@ -1,8 +1,8 @@
 """Every saved state is a restart point: a sync killed after any batch and run again
 emits the same calls once.
 
-See the docstring of `source_aircall_salescaling/sync/cursor.py` and the contract's
-"Which records a sequence of syncs emits".
+See the docstrings of `source_aircall_salescaling/sync/` (state, plan, progress) and
+docs/aircall-salescaling.md, "Import rules", "Across syncs".
 """
 
 from __future__ import annotations
@@ -14,13 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from source_aircall_salescaling.aircall.models import Call
-from source_aircall_salescaling.sync.cursor import (
-    CallCursor,
-    Readiness,
-    SyncProgress,
-    Verdict,
-    batches,
-)
+from source_aircall_salescaling.import_rules import Readiness, Verdict
+from source_aircall_salescaling.sync.plan import batches
+from source_aircall_salescaling.sync.progress import SyncProgress
+from source_aircall_salescaling.sync.state import CallCursor
 from unit_tests.cursor_kit import (
     CURSOR,
     EDGE,
@@ -30,6 +27,7 @@ from unit_tests.cursor_kit import (
     T,
     call,
     finish,
+    ids,
     listed_at,
     plan,
 )
@@ -157,6 +155,24 @@ def start_state(s: Scenario) -> CallCursor:
         overlap=s.overlap,
     )
     return finish(earlier)
+
+
+def test_killed_first_sync_leaves_behind_the_second_where_paging_stopped() -> None:
+    """Capped, the first sync stops paging at a call past the watch horizon that shares
+    the second of the oldest call it emits: that call is left behind, also when the sync
+    is killed after its first batch and run again from the state it saved."""
+    second = WINDOW_START + 100  # far past the watch horizon
+    calls = [call(9, second + 1), call(5, second), call(3, second)]
+    sync = plan(calls, cap=2)
+    progress = SyncProgress(sync)
+    first_batch = next(batches(sync.emit, 1))
+    for c in first_batch:
+        progress.emitted(c)
+
+    rerun = plan(calls, old=progress.state(), cap=2)
+
+    assert ids(sync.emit) == [5, 9] and ids(first_batch) == [5]
+    assert ids(rerun.emit) == [9]
 
 
 @settings(max_examples=400, deadline=None)

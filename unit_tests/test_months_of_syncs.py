@@ -1,20 +1,16 @@
 """Months of syncs: clock jumps, first-sync failures, lookups and retries by id.
 
-See the docstring of `source_aircall_salescaling/sync/cursor.py` and the contract's
-"Which records a sequence of syncs emits".
+See the docstrings of `source_aircall_salescaling/sync/` (state, plan, progress) and
+docs/aircall-salescaling.md, "Import rules", "Across syncs".
 """
 
 from __future__ import annotations
 
 from source_aircall_salescaling.aircall.models import Call
-from source_aircall_salescaling.sync.cursor import (
-    MAX_LOOKUPS_PER_SYNC,
-    CallCursor,
-    LookupFailed,
-    SyncProgress,
-    Verdict,
-    lookup_due,
-)
+from source_aircall_salescaling.import_rules import Verdict
+from source_aircall_salescaling.sync.plan import MAX_LOOKUPS_PER_SYNC, LookupFailed, lookup_due
+from source_aircall_salescaling.sync.progress import SyncProgress
+from source_aircall_salescaling.sync.state import CallCursor
 from unit_tests.cursor_kit import (
     CURSOR,
     DAY,
@@ -76,6 +72,24 @@ def test_first_sync_files_that_fail_keep_their_slot_so_later_syncs_stay_under_th
     assert first.emit == []
     assert len(state.pending) == 5
     assert sorted(ids(second.emit)) == [1, 2, 3, 4, 5]
+
+
+def test_first_sync_slots_freed_at_download_go_to_the_newest_calls_left_behind() -> None:
+    calls = [call(i, T - 10 * i) for i in range(1, 7)]  # 1 newest ... 6 oldest
+    sync = plan(calls, cap=2)
+    progress = SyncProgress(sync)
+    progress.skipped(sync.emit[0])  # call 2: over the size limit once downloaded
+    progress.slot_freed()
+    progress.skipped(sync.emit[1])  # call 1: the same
+    progress.slot_freed()
+    progress.finished = True
+
+    state = progress.state()
+
+    assert ids(sync.emit) == [2, 1]
+    assert state.pending == {3: T - 30, 4: T - 40}
+    assert sync.left_behind == 2
+    assert ids(plan(calls, old=state, cap=2).emit) == [4, 3]
 
 
 def test_a_pending_call_gone_from_aircall_is_dropped_with_its_reason() -> None:

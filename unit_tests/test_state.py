@@ -1,8 +1,8 @@
 """The `calls`/`recordings` state: its round trip through JSON, its packing, and its size
 for 10,000 calls a day.
 
-See the docstring of `source_aircall_salescaling/sync/cursor.py` and the contract's
-"Which records a sequence of syncs emits".
+See the docstrings of `source_aircall_salescaling/sync/` (state, plan, progress) and
+docs/aircall-salescaling.md, "Import rules", "Across syncs".
 """
 
 from __future__ import annotations
@@ -16,14 +16,9 @@ from hypothesis import strategies as st
 
 from source_aircall_salescaling.aircall.models import iso_utc
 from source_aircall_salescaling.config import ConfigError, parse_config
-from source_aircall_salescaling.import_rules import eligible
-from source_aircall_salescaling.sync.cursor import (
-    STALE_IN_PROGRESS_SECONDS,
-    CallCursor,
-    pack_calls,
-    relist_overlap,
-    unpack_calls,
-)
+from source_aircall_salescaling.import_rules import STALE_IN_PROGRESS_SECONDS, eligible
+from source_aircall_salescaling.sync.plan import relist_overlap
+from source_aircall_salescaling.sync.state import CallCursor, pack_calls, unpack_calls
 from unit_tests.cursor_kit import DAY, T, a_listed_call, call, finish, plan
 
 # State round trip ----------------------------------------------------------------------

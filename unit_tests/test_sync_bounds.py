@@ -1,7 +1,7 @@
 """How far back a sync lists (`lower_bound`, the overlap) and how it cuts its batches.
 
-See the docstring of `source_aircall_salescaling/sync/cursor.py` and the contract's
-"Which records a sequence of syncs emits".
+See the docstrings of `source_aircall_salescaling/sync/` (state, plan, progress) and
+docs/aircall-salescaling.md, "Import rules", "Across syncs".
 """
 
 from __future__ import annotations
@@ -12,11 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from source_aircall_salescaling.sync.cursor import (
-    CallCursor,
-    batches,
-    relist_overlap,
-)
+from source_aircall_salescaling.sync.plan import batches, relist_overlap
+from source_aircall_salescaling.sync.state import CallCursor
 from unit_tests.cursor_kit import CURSOR, EDGE, OVERLAP, WINDOW_START, T, call, ids
 
 # lower_bound and overlap ---------------------------------------------------------------

@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterable
 from airbyte_cdk.sources.streams.core import StreamData
 
 from source_aircall_salescaling.aircall.models import Call
-from source_aircall_salescaling.import_rules import call_verdict
+from source_aircall_salescaling.import_rules import Verdict, call_verdict
 from source_aircall_salescaling.records import call_record, record_print
 from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.streams.listed import ListedCallsStream
-from source_aircall_salescaling.sync.cursor import SyncProgress, Verdict
+from source_aircall_salescaling.sync.progress import SyncProgress
 
 
 class CallsStream(StreamIdentity, ListedCallsStream):

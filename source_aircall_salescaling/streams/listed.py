@@ -3,7 +3,7 @@
 The CDK saves a stream's state after each slice. Here a slice is one batch of the
 sync's plan (oldest first, never splitting a second), so every STATE message is a
 restart point: a sync killed anywhere and re-run from its last state emits what is
-left, and nothing twice (sync/cursor.py says why).
+left, and nothing twice (sync/progress.py says why).
 """
 
 from __future__ import annotations
@@ -25,17 +25,11 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.streams.core import Stream, StreamData
 
 from source_aircall_salescaling.aircall.models import Call
+from source_aircall_salescaling.import_rules import Verdict
 from source_aircall_salescaling.sync.context import SyncContext
-from source_aircall_salescaling.sync.cursor import (
-    MAX_OVERLAP_SECONDS,
-    STALE_IN_PROGRESS_SECONDS,
-    CallCursor,
-    SyncPlan,
-    SyncProgress,
-    Verdict,
-    batches,
-    plan_sync,
-)
+from source_aircall_salescaling.sync.plan import StreamRules, SyncPlan, batches, plan_sync
+from source_aircall_salescaling.sync.progress import SyncProgress
+from source_aircall_salescaling.sync.state import CallCursor
 
 
 class ListedCallsStream(Stream):
@@ -51,14 +45,6 @@ class ListedCallsStream(Stream):
         self._emitted = 0
         self._started = time.monotonic()
         self._saved: dict[str, Any] | None = None
-
-    @property
-    def cursor_field(self) -> str:
-        return "started_at"
-
-    @property
-    def source_defined_cursor(self) -> bool:
-        return True
 
     @property
     def state(self) -> MutableMapping[str, Any]:
@@ -111,23 +97,14 @@ class ListedCallsStream(Stream):
             context.request.cursor(self.name) if sync_mode == SyncMode.incremental else CallCursor()
         )
         self.planning(old)
-        plan = plan_sync(
-            context.listing().newest_first(),
-            old,
-            sync_time=context.sync_time,
-            window_start=context.window_start,
-            first_sync_cap=context.config.first_sync_max_calls,
+        rules = StreamRules(
             judge=self.judge,
             confirm=self.confirm,
-            watch_horizon=STALE_IN_PROGRESS_SECONDS + context.config.lookback_seconds,
-            overlap=context.overlap,
             on_drop=self._on_drop,
             lookup=context.pending_call,
             fingerprint=self.changed_records(),
-            # Rewrites are watched for the lookback, up to the longest overlap: a longer
-            # watch would keep a print for a whole day of calls.
-            changes_for=min(context.config.lookback_seconds, MAX_OVERLAP_SECONDS),
         )
+        plan = plan_sync(context.listing().newest_first(), old, context.bounds, rules)
         self.planned(plan)
         self._plan = plan
         self._progress = SyncProgress(plan)

@@ -10,7 +10,8 @@ Per call, in order:
         | 403 / expired URL: GET /v1/calls/{id} for a fresh URL, once more
         | 404 for the call: it was deleted in Aircall (reported)
         | still unavailable: retried on later syncs (by id once out of the re-listed
-        |   range) for a day after the call ended, then given up and reported
+        |   range) for a day after its first failure, then given up and reported
+        |   (import_rules.after_failed_transfer)
 
 Files are wanted when the config says "Copy Raw Files" (`delivery_method`: the only
 signal the platform honours for a custom image) or the catalog sets `include_files` on
@@ -43,6 +44,7 @@ from airbyte_cdk.sources.streams.core import StreamData
 from source_aircall_salescaling import import_rules
 from source_aircall_salescaling.aircall.errors import CallUnavailable
 from source_aircall_salescaling.aircall.models import Call
+from source_aircall_salescaling.import_rules import Readiness, Verdict
 from source_aircall_salescaling.recordings.downloader import (
     RecordingDownloader,
     RecordingExpired,
@@ -55,10 +57,11 @@ from source_aircall_salescaling.records import recording_record
 from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.streams.listed import ListedCallsStream
 from source_aircall_salescaling.sync.context import SyncContext
-from source_aircall_salescaling.sync.cursor import CallCursor, SyncPlan, SyncProgress, Verdict
+from source_aircall_salescaling.sync.plan import SyncPlan
+from source_aircall_salescaling.sync.progress import SyncProgress
+from source_aircall_salescaling.sync.state import CallCursor
 
 DOWNLOAD_WORKERS = 4
-RETRY_FAILED_TRANSFERS_SECONDS = 86_400
 T = TypeVar("T")
 
 
@@ -72,6 +75,7 @@ class Outcome:
     skip_reason: str | None = None
     skip_size: int | None = None
     retry_later: bool = False
+    over_limit_at_download: bool = False  # its size probe said it was within the limit
 
 
 class RecordingsStream(StreamIdentity, ListedCallsStream):
@@ -148,6 +152,8 @@ class RecordingsStream(StreamIdentity, ListedCallsStream):
             if outcome.skip_reason is not None:
                 report.skip(call.id, outcome.skip_reason, size=outcome.skip_size)
                 progress.skipped(call)
+                if progress.plan.old.cursor is None and outcome.over_limit_at_download:
+                    progress.slot_freed()
                 continue
             if outcome.retry_later:
                 report.retrying.append(call.id)
@@ -206,7 +212,10 @@ class RecordingsStream(StreamIdentity, ListedCallsStream):
                 return fetch(call, url)
             except RecordingTooLarge as error:
                 return Outcome(
-                    call, skip_reason=import_rules.OVER_SIZE_LIMIT, skip_size=error.size_bytes
+                    call,
+                    skip_reason=import_rules.OVER_SIZE_LIMIT,
+                    skip_size=error.size_bytes,
+                    over_limit_at_download=call.id in self._sizes,
                 )
             except RecordingExpired as error:
                 if attempt == 2:
@@ -225,28 +234,26 @@ class RecordingsStream(StreamIdentity, ListedCallsStream):
         return self._unavailable(call, "no fresh URL", transient=False)
 
     def _unavailable(self, call: Call, why: str, transient: bool) -> Outcome:
-        """A transfer that failed (storage errors, bodies cut short, no answer from
-        Aircall) is tried again on later syncs, for `RETRY_FAILED_TRANSFERS_SECONDS` after
-        its first failure (kept in the state): the file exists, it must not be lost to an
-        outage, but a file that never comes must not be retried for the whole window
-        either. A URL that Aircall no longer signs is given the lookback."""
-        ended = call.ended_at if call.ended_at is not None else call.started_at
+        """Retried on later syncs or given up (`import_rules.after_failed_transfer`); a
+        transient failure records its first failure, which the state keeps."""
         now = self.context.sync_time
+        failing_since = None
         if transient:
             failing_since = self._old_failing.get(call.id, now)
             self._failed[call.id] = failing_since
-            retry = now < failing_since + RETRY_FAILED_TRANSFERS_SECONDS
-            reason = import_rules.TRANSFERS_FAILED
-        else:
-            retry = now < ended + self.context.config.lookback_seconds
-            reason = import_rules.UNAVAILABLE
+        verdict = import_rules.after_failed_transfer(call, self.context.config, now, failing_since)
+        retry = verdict.readiness is Readiness.WAIT
         self.logger.warning(
             f"Recording of call {call.id} could not be fetched ({why}); "
-            + ("it is tried again on the next sync." if retry else f"giving up on it: {reason}.")
+            + (
+                "it is tried again on the next sync."
+                if retry
+                else f"giving up on it: {verdict.reason}."
+            )
         )
         if retry:
             return Outcome(call, retry_later=True)
-        return Outcome(call, skip_reason=reason)
+        return Outcome(call, skip_reason=verdict.reason)
 
     def finish(self, plan: SyncPlan) -> None:
         report = self.context.report

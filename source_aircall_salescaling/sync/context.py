@@ -22,9 +22,16 @@ from source_aircall_salescaling.aircall.errors import CallUnavailable
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.aircall.windows import TimeWindow
 from source_aircall_salescaling.config import ConnectorConfig
-from source_aircall_salescaling.sync.cursor import CallCursor, LookupFailed, relist_overlap
+from source_aircall_salescaling.import_rules import watch_horizon
 from source_aircall_salescaling.sync.listing import CallListing
+from source_aircall_salescaling.sync.plan import (
+    MAX_OVERLAP_SECONDS,
+    LookupFailed,
+    SyncBounds,
+    relist_overlap,
+)
 from source_aircall_salescaling.sync.report import ImportReport
+from source_aircall_salescaling.sync.state import CallCursor
 
 LISTED_STREAMS = ("calls", "recordings")
 
@@ -56,13 +63,33 @@ class SyncContext:
         self.logger = logger
         self.request = request
         self.staging_directory = staging_directory
-        self.sync_time = int(time.time()) if now is None else now
-        self.window_start = self.sync_time - config.import_window_seconds
-        self.overlap = relist_overlap(config.lookback_seconds)
+        sync_time = int(time.time()) if now is None else now
+        self.bounds = SyncBounds(
+            sync_time=sync_time,
+            window_start=sync_time - config.import_window_seconds,
+            overlap=relist_overlap(config.lookback_seconds),
+            watch_horizon=watch_horizon(config),
+            first_sync_cap=config.first_sync_max_calls,
+            # Rewrites are watched for the lookback, up to the longest overlap: a longer
+            # watch would keep a print for a whole day of calls.
+            changes_for=min(config.lookback_seconds, MAX_OVERLAP_SECONDS),
+        )
         self.report = ImportReport()
         self._client: AircallClient | None = None
         self._listing: CallListing | None = None
         self._by_id: dict[int, Call | CallUnavailable | None] = {}
+
+    @property
+    def sync_time(self) -> int:
+        return self.bounds.sync_time
+
+    @property
+    def window_start(self) -> int:
+        return self.bounds.window_start
+
+    @property
+    def overlap(self) -> int:
+        return self.bounds.overlap
 
     @property
     def client(self) -> AircallClient:

@@ -110,7 +110,9 @@ def test_file_mode_reads_no_other_stream_of_the_catalog_and_says_so(
     assert run.returncode == 0
     assert {m["record"]["stream"] for m in run.of_type("RECORD")} == {"recordings"}
     assert all("file" in m["record"] for m in run.of_type("RECORD"))
-    assert any("only the recordings stream is read, not calls, users" in line for line in run.logs())
+    assert any(
+        "only the recordings stream is read, not calls, users" in line for line in run.logs()
+    )
 
 
 def test_a_record_without_file_fails_the_file_mode_destination(tmp_path: Path) -> None:

@@ -15,12 +15,15 @@ WITH_FILES = catalog(["recordings"], include_files=True)
 SIZES_ONLY = catalog(["recordings"], include_files=False)
 
 
-def salescaling_call(sandbox: Sandbox, size: int, **flags: object) -> int:
+def salescaling_call(
+    sandbox: Sandbox, size: int, started_ago_seconds: int = 900, **flags: object
+) -> int:
     """A done call of a Salescaling agent, with a recording of exactly `size` bytes."""
     user_id = next(u["id"] for u in sandbox.users() if u["salescaling"])
     call = sandbox.add_calls(
-        1, status="done", recording=False, user_id=user_id, started_ago_seconds=900
-    )[0]
+        1, status="done", recording=False, user_id=user_id,
+        started_ago_seconds=started_ago_seconds,
+    )[0]  # fmt: skip
     sandbox.attach_recording(call["id"], size=size, **flags)
     return int(call["id"])
 
@@ -165,3 +168,30 @@ def test_the_import_report_counts_each_reason_a_call_was_not_imported(
     )
     assert report["imported"] == len(run.ids("recordings"))
     assert any(line.startswith("Recordings import report:") for line in run.logs("INFO"))
+
+
+def test_a_first_sync_slot_freed_by_an_over_limit_download_goes_to_the_next_eligible_call(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    """The size probe of the newest call says 500 KB, its download streams 2 MiB: with a
+    1 MiB limit it is not imported, and its slot of the cap goes to the newest ready call
+    the cap left behind, which the next sync imports; never more than the cap in all.
+    (The calls are minutes old: the first sync lists past the cap within the watch
+    horizon only.)"""
+    config = sandbox.config(first_sync_max_calls=3, max_recording_size_mb=1)
+    user_id = next(u["id"] for u in sandbox.users() if u["salescaling"])
+    for ago in (300, 400, 500):
+        salescaling_call(sandbox, 200_000 + ago, started_ago_seconds=ago)
+    liar = sandbox.add_calls(
+        1, status="done", recording=False, user_id=user_id, started_ago_seconds=120
+    )[0]["id"]
+    sandbox.attach_recording(liar, size=500_000, lying_length=True, lying_actual_size=2 * MIB)
+    ranked = newest(
+        eligible_calls(sandbox.calls(), sandbox.users(), config["salescaling_user_emails"], 1), 4
+    )
+    assert ranked[0] == liar
+    first = connector.run("read", config, WITH_FILES)
+    second = connector.run("read", config, WITH_FILES, state=first.states())
+    assert first.returncode == 0 and second.returncode == 0
+    assert sorted(first.ids("recordings")) == sorted(ranked[1:3])
+    assert second.ids("recordings") == [ranked[3]]
