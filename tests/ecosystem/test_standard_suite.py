@@ -59,6 +59,13 @@ class TestAircallSalescalingStandardSuite(SourceTestSuiteBase):
     def _sandbox(self, seeded_sandbox: Sandbox) -> Iterator[None]:
         yield
 
+    @pytest.mark.skip(
+        reason="compares the spec with the version published in Airbyte's public registry: "
+        "the connector is not published, and no machine that runs these tests may reach it"
+    )
+    def test_docker_image_spec_backward_compatibility(self) -> None:
+        """Skipped before it runs, so that no request to a public host is even tried."""
+
 
 def configured_catalog(*streams: str) -> ConfiguredAirbyteCatalog:
     raw = load_json("configured_catalog.json")
