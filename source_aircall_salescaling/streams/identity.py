@@ -1,4 +1,5 @@
-"""What names a stream in the catalog: its name, primary key and source-defined cursor.
+"""What names a stream in the catalog (name, primary key, source-defined cursor), and the
+CDK's `read_records` signature, stated once.
 
 The CDK's `Stream` asks for each through a property (and would otherwise name a stream
 after its class); the streams here state them as class attributes instead, so that each
@@ -8,7 +9,11 @@ stream says in three lines what is fixed for it (docs/aircall-salescaling.md,
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.sources.streams.core import StreamData
 
 
 class StreamIdentity:
@@ -34,3 +39,20 @@ class StreamIdentity:
     @property
     def source_defined_cursor(self) -> bool:
         return True
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: list[str] | None = None,
+        stream_slice: Mapping[str, Any] | None = None,
+        stream_state: Mapping[str, Any] | None = None,
+    ) -> Iterable[StreamData]:
+        """The cursor field is fixed and each stream keeps its own state (`state`), so a
+        stream needs only the mode and the slice: see its `records`."""
+        return self.records(sync_mode, stream_slice)
+
+    if TYPE_CHECKING:  # each stream defines it; a definition here would win over theirs
+
+        def records(
+            self, sync_mode: SyncMode, stream_slice: Mapping[str, Any] | None
+        ) -> Iterable[StreamData]: ...

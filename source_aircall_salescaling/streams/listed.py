@@ -112,12 +112,8 @@ class ListedCallsStream(Stream):
         for index in range(len(self._batches)):
             yield {"batch": index, "of": len(self._batches)}
 
-    def read_records(
-        self,
-        sync_mode: SyncMode,
-        cursor_field: list[str] | None = None,
-        stream_slice: Mapping[str, Any] | None = None,
-        stream_state: Mapping[str, Any] | None = None,
+    def records(
+        self, sync_mode: SyncMode, stream_slice: Mapping[str, Any] | None
     ) -> Iterable[StreamData]:
         assert self._plan is not None and self._progress is not None and stream_slice is not None
         index = int(stream_slice["batch"])

@@ -60,12 +60,8 @@ class UsersStream(StreamIdentity, Stream):
             return True
         return user.created_at == self._cursor and user.id not in self._at_cursor
 
-    def read_records(
-        self,
-        sync_mode: SyncMode,
-        cursor_field: list[str] | None = None,
-        stream_slice: Mapping[str, Any] | None = None,
-        stream_state: Mapping[str, Any] | None = None,
+    def records(
+        self, sync_mode: SyncMode, stream_slice: Mapping[str, Any] | None
     ) -> Iterable[StreamData]:
         if sync_mode != SyncMode.incremental:
             self._cursor, self._at_cursor, self._undated = None, set(), set()
