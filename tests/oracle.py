@@ -26,10 +26,15 @@ def in_window(call: Mapping[str, Any], now: float, days: int = WINDOW_DAYS) -> b
     return bool(call["started_at"] > now - days * DAY)
 
 
+def ranked_newest(calls: Iterable[Mapping[str, Any]], count: int) -> list[int]:
+    """The ids of the `count` most recent calls by (started_at, id), newest first."""
+    ordered = sorted(calls, key=lambda c: (c["started_at"], c["id"]), reverse=True)
+    return [int(c["id"]) for c in ordered[:count]]
+
+
 def newest(calls: Iterable[Mapping[str, Any]], count: int) -> set[int]:
     """The ids of the `count` most recent calls by (started_at, id): the first sync's cap."""
-    ordered = sorted(calls, key=lambda c: (c["started_at"], c["id"]), reverse=True)
-    return {int(c["id"]) for c in ordered[:count]}
+    return set(ranked_newest(calls, count))
 
 
 def done_calls(

@@ -9,7 +9,7 @@ from pathlib import Path
 from aircall_sandbox.recordings import recording_sha256
 from aircall_sandbox.testing import Sandbox
 from tests.harness import Connector, catalog
-from tests.oracle import MIB, agent_email, done_calls, eligible_calls, newest
+from tests.oracle import MIB, agent_email, done_calls, eligible_calls, newest, ranked_newest
 
 WITH_FILES = catalog(["recordings"], include_files=True)
 SIZES_ONLY = catalog(["recordings"], include_files=False)
@@ -186,8 +186,9 @@ def test_a_first_sync_slot_freed_by_an_over_limit_download_goes_to_the_next_elig
         1, status="done", recording=False, user_id=user_id, started_ago_seconds=120
     )[0]["id"]
     sandbox.attach_recording(liar, size=500_000, lying_length=True, lying_actual_size=2 * MIB)
-    ranked = newest(
-        eligible_calls(sandbox.calls(), sandbox.users(), config["salescaling_user_emails"], 1), 4
+    emails = config["salescaling_user_emails"]
+    ranked = ranked_newest(
+        eligible_calls(sandbox.calls(), sandbox.users(), emails, time.time(), limit_mb=1), 4
     )
     assert ranked[0] == liar
     first = connector.run("read", config, WITH_FILES)
