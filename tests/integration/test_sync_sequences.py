@@ -86,14 +86,24 @@ def test_an_old_pending_call_is_fetched_by_id_not_by_listing_back_to_it(
     assert [r["path"] for r in by_id_requests(sandbox)] == [f"/v1/calls/{stuck}"]
 
 
+def syncs_across_a_lookback_change(
+    sandbox: Sandbox, connector: Connector, before: int, after: int
+) -> tuple[ConnectorRun, ConnectorRun]:
+    """Thirty done calls of the last 100 minutes, a sync at `before` minutes of lookback,
+    then one at `after` minutes from the state the first one left."""
+    sandbox.add_calls(30, status="done", started_ago_seconds=100 * 60, spread_seconds=95 * 60)
+    config = sandbox.config(first_sync_max_calls=10_000)
+    first = connector.run("read", {**config, "lookback_minutes": before}, BOTH)
+    second = connector.run(
+        "read", {**config, "lookback_minutes": after}, BOTH, state=first.states()
+    )
+    return first, second
+
+
 def test_raising_the_lookback_between_syncs_emits_no_call_twice(
     sandbox: Sandbox, connector: Connector
 ) -> None:
-    sandbox.add_calls(30, status="done", started_ago_seconds=100 * 60, spread_seconds=95 * 60)
-    config = sandbox.config(first_sync_max_calls=10_000)
-    first = connector.run("read", {**config, "lookback_minutes": 15}, BOTH)
-
-    second = connector.run("read", {**config, "lookback_minutes": 120}, BOTH, state=first.states())
+    first, second = syncs_across_a_lookback_change(sandbox, connector, before=15, after=120)
 
     assert first.ids("recordings")
     assert second.ids("recordings") == []
@@ -103,11 +113,7 @@ def test_raising_the_lookback_between_syncs_emits_no_call_twice(
 def test_lowering_the_lookback_between_syncs_emits_no_call_twice(
     sandbox: Sandbox, connector: Connector
 ) -> None:
-    sandbox.add_calls(30, status="done", started_ago_seconds=100 * 60, spread_seconds=95 * 60)
-    config = sandbox.config(first_sync_max_calls=10_000)
-    first = connector.run("read", {**config, "lookback_minutes": 120}, BOTH)
-
-    second = connector.run("read", {**config, "lookback_minutes": 15}, BOTH, state=first.states())
+    first, second = syncs_across_a_lookback_change(sandbox, connector, before=120, after=15)
 
     assert first.ids("recordings")
     assert second.ids("recordings") == []
