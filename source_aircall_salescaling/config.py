@@ -94,6 +94,7 @@ class ConnectorConfig:
     max_recording_size_mb: int = INTEGER_RULES["max_recording_size_mb"].default
     requests_per_minute: int = INTEGER_RULES["requests_per_minute"].default
     lookback_minutes: int = INTEGER_RULES["lookback_minutes"].default
+    insights_lookback_minutes: int = INTEGER_RULES["insights_lookback_minutes"].default
     api_url: str = DEFAULT_API_URL
     # The emails as the admin typed them (trimmed), in order, for messages: matching uses
     # the normalized set above, but a message should name what the admin will look for.
@@ -112,6 +113,10 @@ class ConnectorConfig:
     @property
     def lookback_seconds(self) -> int:
         return self.lookback_minutes * 60
+
+    @property
+    def insights_lookback_seconds(self) -> int:
+        return self.insights_lookback_minutes * 60
 
     def __repr__(self) -> str:  # never show the token, even in a debugger or a traceback
         return f"ConnectorConfig(api_id={self.api_id!r}, api_token='****', ...)"
@@ -237,6 +242,7 @@ def parse_config(
         max_recording_size_mb=_integer(raw, "max_recording_size_mb"),
         requests_per_minute=_integer(raw, "requests_per_minute"),
         lookback_minutes=_integer(raw, "lookback_minutes"),
+        insights_lookback_minutes=_integer(raw, "insights_lookback_minutes"),
         api_url=api_url_from_environment(environ),
         salescaling_user_emails_as_typed=emails,
         file_transfer=_file_transfer(raw),

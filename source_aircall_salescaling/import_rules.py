@@ -27,10 +27,11 @@ A transfer that failed (storage errors, cut bodies) is retried on every later sy
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from enum import Enum
 
-from source_aircall_salescaling.aircall.models import Call
+from source_aircall_salescaling.aircall.models import Agent, Call
 from source_aircall_salescaling.config import ConnectorConfig
 
 # A call that started this long before the sync (plus the lookback) is not expected to
@@ -134,3 +135,159 @@ def after_failed_transfer(
     if now < lookback_ends(call, config):
         return Verdict.wait(UNAVAILABLE)
     return Verdict.skip(UNAVAILABLE)
+
+
+# What became of a call, as the `import_decisions` stream tells it ------------------------
+IMPORTED = "imported"
+WAITING_FOR_RECORDING = "waiting_for_recording"
+NOT_A_SALESCALING_USER = "not_a_salescaling_user"
+NO_RECORDING_DECISION = "no_recording"
+RECORDING_TOO_LARGE = "recording_too_large"
+LEFT_BEHIND_BY_FIRST_SYNC = "left_behind_by_first_sync"
+RECORDING_UNAVAILABLE = "recording_unavailable"
+CALL_DELETED_DECISION = "call_deleted"
+
+# A verdict's reason (the report's words) -> the decision it is.
+DECISION_OF_REASON = {
+    NOT_SALESCALING_USER: NOT_A_SALESCALING_USER,
+    NO_RECORDING: NO_RECORDING_DECISION,
+    RECORDING_OFF: NO_RECORDING_DECISION,
+    NOT_ANSWERED: NO_RECORDING_DECISION,
+    OVER_SIZE_LIMIT: RECORDING_TOO_LARGE,
+    UNAVAILABLE: RECORDING_UNAVAILABLE,
+    TRANSFERS_FAILED: RECORDING_UNAVAILABLE,
+    CALL_DELETED: CALL_DELETED_DECISION,
+    RECORDING_NOT_READY: WAITING_FOR_RECORDING,
+}
+
+
+@dataclass(frozen=True)
+class ImportDecision:
+    """One call's decision at one sync, with a sentence a Salescaling admin can act on.
+    `rule` is the verdict's short reason (the import report's key), None for imported."""
+
+    call_id: int
+    started_at: int
+    ended_at: int | None
+    agent: Agent | None
+    decision: str
+    reason: str
+    rule: str | None
+    size_bytes: int | None
+    decided_at: int
+
+
+def _megabytes(size_bytes: int) -> str:
+    return f"{size_bytes / 1_048_576:.1f} MB"
+
+
+def _clock(moment: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment))
+
+
+def decide(
+    call: Call, rule: str | None, config: ConnectorConfig, now: int, size_bytes: int | None = None
+) -> ImportDecision:
+    """The decision for a call whose verdict gave `rule` (a reason above), or None when
+    it is imported; the sentence names the email, the size or the limit involved."""
+    email = call.agent.email.strip() if call.agent and call.agent.email else None
+    limit = f"{config.max_recording_size_mb} MB"
+    if rule is None:
+        decision = IMPORTED
+        size = f" ({_megabytes(size_bytes)})" if size_bytes is not None else ""
+        reason = (
+            f"Imported: {email} is a Salescaling user and the recording{size} is within "
+            f"the {limit} limit."
+        )
+    elif rule == LEFT_BEHIND:
+        decision = LEFT_BEHIND_BY_FIRST_SYNC
+        reason = (
+            "Importable, but older than the newest "
+            f"{config.first_sync_max_calls} importable calls that the first sync imports "
+            "(first_sync_max_calls); later syncs import only newer calls."
+        )
+    else:
+        decision = DECISION_OF_REASON.get(rule, RECORDING_UNAVAILABLE)
+        reason = _sentence(call, rule, email, config, limit, size_bytes)
+    return ImportDecision(
+        call.id, call.started_at, call.ended_at, call.agent, decision, reason, rule, size_bytes, now
+    )
+
+
+def decide_deleted(call_id: int, started_at: int, now: int) -> ImportDecision:
+    """A pending call that Aircall answered 404 for: only its id and start are known."""
+    return ImportDecision(
+        call_id,
+        started_at,
+        None,
+        None,
+        CALL_DELETED_DECISION,
+        _sentence_deleted(),
+        CALL_DELETED,
+        None,
+        now,
+    )
+
+
+def _sentence_deleted() -> str:
+    return "The call was deleted in Aircall before it was imported."
+
+
+LEFT_BEHIND = "left behind by the first-sync cap"
+
+
+def _sentence(
+    call: Call,
+    rule: str,
+    email: str | None,
+    config: ConnectorConfig,
+    limit: str,
+    size_bytes: int | None,
+) -> str:
+    if rule == NOT_SALESCALING_USER:
+        if email is None:
+            return (
+                "No agent took this call (for example a call missed in the IVR), so it "
+                "belongs to no Salescaling user."
+            )
+        return (
+            f"The agent's Aircall email {email} is not one of the Salescaling users: add it "
+            "in Salescaling or fix it in Aircall (Users)."
+        )
+    if rule == RECORDING_NOT_READY:
+        return (
+            "Aircall has no recording for it yet; the connector looks for one until "
+            f"{_clock(lookback_ends(call, config))} ({config.lookback_minutes} minutes "
+            "after the call ended, lookback_minutes)."
+        )
+    if rule == NO_RECORDING:
+        return (
+            f"No recording appeared within {config.lookback_minutes} minutes after the call "
+            "ended (lookback_minutes): check that call recording is on for the Aircall "
+            "number, or raise lookback_minutes."
+        )
+    if rule == RECORDING_OFF:
+        number = f" {call.internal_number}" if call.internal_number else ""
+        return (
+            f"Call recording is off on the Aircall number{number}, so there is no "
+            "recording: turn it on in Aircall (Numbers -> Call recording)."
+        )
+    if rule == NOT_ANSWERED:
+        return f"The call was not answered ({call.status}), so there is no recording."
+    if rule == OVER_SIZE_LIMIT:
+        if size_bytes is None:
+            return f"The recording is over the {limit} limit (max_recording_size_mb)."
+        return f"The recording is {_megabytes(size_bytes)}; the limit is {limit}."
+    if rule == TRANSFERS_FAILED:
+        return (
+            "Its recording could not be fetched from Aircall's storage on any sync for a "
+            "day: given up. Check https://status.aircall.io; the call is not imported."
+        )
+    if rule == UNAVAILABLE:
+        return (
+            "Aircall no longer gives a URL for its recording (it may have been deleted in "
+            "Aircall): the call is not imported."
+        )
+    if rule == CALL_DELETED:
+        return _sentence_deleted()
+    return f"Not imported: {rule}."

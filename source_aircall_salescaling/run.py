@@ -13,9 +13,16 @@ from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader, split
 
 from source_aircall_salescaling.config import api_url_from_environment, parse_config
 from source_aircall_salescaling.output import RecordLines
+from source_aircall_salescaling.records import INSIGHT_KINDS
 from source_aircall_salescaling.source import SourceAircallSalescaling
 
-STREAMS = ("users", "calls", "recordings")
+STREAMS = (
+    "users",
+    "calls",
+    "recordings",
+    *(kind.stream for kind in INSIGHT_KINDS),
+    "import_decisions",
+)
 
 
 class SalescalingEntrypoint(AirbyteEntrypoint):

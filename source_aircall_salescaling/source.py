@@ -1,4 +1,4 @@
-"""The Airbyte source: check, and the three streams of one sync."""
+"""The Airbyte source: check, and the streams of one sync."""
 
 from __future__ import annotations
 
@@ -27,7 +27,10 @@ from source_aircall_salescaling.config import (
     normalize_email,
     parse_config,
 )
+from source_aircall_salescaling.records import INSIGHT_KINDS
 from source_aircall_salescaling.streams.calls import CallsStream
+from source_aircall_salescaling.streams.import_decisions import ImportDecisionsStream
+from source_aircall_salescaling.streams.insights import InsightsStream
 from source_aircall_salescaling.streams.recordings import RecordingsStream
 from source_aircall_salescaling.streams.users import UsersStream
 from source_aircall_salescaling.sync.context import SyncContext, SyncRequest
@@ -92,7 +95,13 @@ class SourceAircallSalescaling(AbstractSource):
         )
         if settings.file_transfer:
             return [RecordingsStream(context)]
-        return [UsersStream(context), CallsStream(context), RecordingsStream(context)]
+        return [
+            UsersStream(context),
+            CallsStream(context),
+            RecordingsStream(context),
+            *(InsightsStream(context, kind) for kind in INSIGHT_KINDS),
+            ImportDecisionsStream(context),
+        ]
 
 
 def sync_request(

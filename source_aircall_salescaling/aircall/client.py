@@ -41,6 +41,7 @@ from source_aircall_salescaling.aircall.errors import (
     AircallKeysRejected,
     AircallUnreachable,
     CallUnavailable,
+    InsightsForbidden,
     http_error_message,
     network_cause,
 )
@@ -59,6 +60,8 @@ PAGE_SIZE = 50  # Aircall's maximum; larger values are silently clamped
 MAX_RETRIES = 8
 _JSON_ATTRIBUTE = "_aircall_json"
 _ONE_CALL = re.compile(r"^/v1/calls/\d+(\?|$)")
+_INSIGHT = re.compile(r"^/v1/calls/\d+/[a-z_]+(\?|$)")
+
 
 class AircallErrorHandler(HttpStatusErrorHandler):
     """The CDK's status mapping, plus: a 200 whose body is not JSON is retried.
@@ -81,12 +84,21 @@ class AircallErrorHandler(HttpStatusErrorHandler):
         self, response_or_exception: requests.Response | Exception | None = None
     ) -> ErrorResolution:
         self._outcomes.value = response_or_exception
+        path = _request_path(response_or_exception)
         if (
             isinstance(response_or_exception, requests.Response)
             and response_or_exception.status_code == 404
-            and _ONE_CALL.search(response_or_exception.request.path_url or "")
+            and _ONE_CALL.search(path)
         ):
             # One call asked by id and not found: it was deleted. The caller decides.
+            return ErrorResolution(ResponseAction.IGNORE, FailureType.transient_error, None)
+        if (
+            isinstance(response_or_exception, requests.Response)
+            and response_or_exception.status_code in (403, 404)
+            and _INSIGHT.search(path)
+        ):
+            # An Aircall AI resource: 404 = not generated (yet), 403 = Aircall AI is not
+            # available to the company. Neither means the keys are bad: the caller decides.
             return ErrorResolution(ResponseAction.IGNORE, FailureType.transient_error, None)
         resolution = super().interpret_response(response_or_exception)
         if (
@@ -145,7 +157,7 @@ class AircallClient:
         return self._json(self._send(path, params))
 
     def _send(self, path: str, params: Mapping[str, Any] | None) -> requests.Response:
-        self.requests[path if not path.startswith("/v1/calls/") else "/v1/calls/{id}"] += 1
+        self.requests[_path_kind(path)] += 1
         try:
             _, response = self._http.send_request(
                 "GET",
@@ -219,6 +231,19 @@ class AircallClient:
         except Exception as error:
             self._logger.warning(f"Could not fetch call {call_id}: {_first_line(error)}")
             raise CallUnavailable(f"call {call_id}: {_first_line(error)}") from None
+
+    def insight(self, call_id: int, resource: str) -> Any | None:
+        """One Aircall AI resource of a call (`GET /v1/calls/{id}/<resource>`), as JSON;
+        None when Aircall answers 404 (not generated yet, or never). A 403 raises
+        `InsightsForbidden` with Aircall's message: the company cannot use Aircall AI
+        (the add-on is off, or the company is not verified), which the same key listing
+        calls proves is not a bad key. Other failures raise as `get` does."""
+        response = self._send(f"/v1/calls/{call_id}/{resource}", None)
+        if response.status_code == 404:
+            return None
+        if response.status_code == 403:
+            raise InsightsForbidden(_message_of(response))
+        return self._json(response)
 
     def calls_newest_first(self, window: TimeWindow) -> Iterator[Call]:
         """Every call in `window`, newest first (by started_at, then id), lazily.
@@ -297,6 +322,32 @@ class AircallClient:
                 "fetch_contact": "true",
             },
         )
+
+
+def _request_path(outcome: requests.Response | Exception | None) -> str:
+    request = outcome.request if isinstance(outcome, requests.Response) else None
+    return (request.path_url or "") if request is not None else ""
+
+
+def _path_kind(path: str) -> str:
+    """The request counter's key: one per endpoint, call ids left out."""
+    if not path.startswith("/v1/calls/"):
+        return path
+    parts = path.split("/")
+    return "/v1/calls/{id}" + ("/" + parts[4] if len(parts) > 4 else "")
+
+
+def _message_of(response: requests.Response) -> str:
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        body = None
+    message = body.get("message") if isinstance(body, Mapping) else None
+    return (
+        message.strip()[:300]
+        if isinstance(message, str) and message.strip()
+        else (f"HTTP {response.status_code}")
+    )
 
 
 def _meta(body: Any) -> Mapping[str, Any]:

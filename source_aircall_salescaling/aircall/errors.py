@@ -152,3 +152,12 @@ AIRCALL_ERROR_MAPPING: Mapping[int | str | type[Exception], ErrorResolution] = {
 
 class CallUnavailable(Exception):
     """A call could not be fetched by id now (not a 404): it may still exist."""
+
+
+class InsightsForbidden(Exception):
+    """Aircall answered 403 to an Aircall AI resource: AI is not available to the company
+    (the add-on is off, or the company is not verified). `message` is Aircall's."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -234,3 +234,13 @@ def _iso_from_aircall(value: Any) -> str | None:
             return None
         moment = pendulum.datetime(moment.year, moment.month, moment.day)
     return moment.in_timezone("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def aircall_time(value: Any) -> str | None:
+    """A timestamp of an Aircall AI payload, which the docs do not pin down: UNIX seconds
+    (like calls) or ISO 8601 (like users), as `YYYY-MM-DDTHH:MM:SSZ`; anything else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return iso_utc(int(value))
+    return _iso_from_aircall(value)

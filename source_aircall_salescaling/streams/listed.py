@@ -81,6 +81,15 @@ class ListedCallsStream(Stream):
     def finish(self, plan: SyncPlan) -> None:
         """Called once, after the last batch."""
 
+    def first_records(self) -> Iterable[StreamData]:
+        """Records that go out before the plan's first batch (calls waiting from earlier
+        syncs for something other than the listing brings)."""
+        return ()
+
+    def extra_state(self) -> dict[str, Any]:
+        """What a stream keeps in its state beside the call cursor."""
+        return {}
+
     # The shared mechanics ----------------------------------------------------------
     def _on_drop(self, call_id: int, why: str) -> None:
         self.logger.warning(f"Stream {self.name}: no longer watching call {call_id}: {why}.")
@@ -119,6 +128,9 @@ class ListedCallsStream(Stream):
         index = int(stream_slice["batch"])
         if index == 0:
             yield self._estimate(len(self._plan.emit))
+            for item in self.first_records():
+                self._emitted += 1
+                yield item
         for item in self.emit_batch(self._batches[index], self._progress):
             self._emitted += 1
             yield item
@@ -126,7 +138,8 @@ class ListedCallsStream(Stream):
             self._progress.finished = True
             self.finish(self._plan)
         saved = self._progress.state()
-        self._saved = saved.to_state()
+        cursor_state = saved.to_state()
+        self._saved = {**cursor_state, **self.extra_state()} if cursor_state else cursor_state
         if self._progress.finished:
             client = self.context.client
             self.logger.info(

@@ -22,7 +22,8 @@ from source_aircall_salescaling.aircall.errors import CallUnavailable
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.aircall.windows import TimeWindow
 from source_aircall_salescaling.config import ConnectorConfig
-from source_aircall_salescaling.import_rules import watch_horizon
+from source_aircall_salescaling.import_rules import ImportDecision, watch_horizon
+from source_aircall_salescaling.recordings.downloader import RecordingDownloader
 from source_aircall_salescaling.sync.listing import CallListing
 from source_aircall_salescaling.sync.plan import (
     MAX_OVERLAP_SECONDS,
@@ -30,10 +31,14 @@ from source_aircall_salescaling.sync.plan import (
     SyncBounds,
     relist_overlap,
 )
+from source_aircall_salescaling.sync.recording_checks import RecordingChecks
 from source_aircall_salescaling.sync.report import ImportReport
 from source_aircall_salescaling.sync.state import CallCursor
 
-LISTED_STREAMS = ("calls", "recordings")
+INSIGHT_STREAMS = ("transcriptions", "summaries", "topics", "sentiments", "action_items")
+# The streams planned over the shared call listing; the last two write the import report.
+DECISION_STREAMS = ("recordings", "import_decisions")
+LISTED_STREAMS = ("calls", *DECISION_STREAMS, *INSIGHT_STREAMS)
 
 
 @dataclass
@@ -75,7 +80,16 @@ class SyncContext:
             changes_for=min(config.lookback_seconds, MAX_OVERLAP_SECONDS),
         )
         self.report = ImportReport()
+        # The import decisions of this sync by call id, whichever of `recordings` and
+        # `import_decisions` made them (the same rules and outcomes): the report's source.
+        self.decisions: dict[int, ImportDecision] = {}
         self._client: AircallClient | None = None
+        self.recording_checks = RecordingChecks(
+            RecordingDownloader(staging_directory, config.recording_size_limit, logger),
+            lambda: self.client,
+            config,
+            logger,
+        )
         self._listing: CallListing | None = None
         self._by_id: dict[int, Call | CallUnavailable | None] = {}
 
@@ -96,6 +110,13 @@ class SyncContext:
         if self._client is None:
             self._client = AircallClient(self.config, self.logger)
         return self._client
+
+    def decision_streams_left(self, finished: str) -> bool:
+        """Whether another selected stream that makes import decisions is still to come,
+        after `finished`: the import report is logged once, by the last of them."""
+        # The CDK reads the streams in the catalog's order, which `incremental` keeps.
+        selected = [name for name in self.request.incremental if name in DECISION_STREAMS]
+        return finished in selected and selected.index(finished) < len(selected) - 1
 
     def pending_call(self, call_id: int) -> Call | None:
         """A pending call the listing did not bring, fetched by id once per sync however

@@ -130,6 +130,8 @@ class SyncPlan:
     waiting_from: int | None = None  # the oldest done call watched for its recording
     failing: dict[int, int] = field(default_factory=dict)  # id -> first failed transfer
     changeable: dict[int, int] = field(default_factory=dict)  # `calls`: done, may change
+    left_behind_calls: list[Call] = field(default_factory=list)  # first sync: the ones left
+    waiting: list[Call] = field(default_factory=list)  # done calls judged waiting this sync
 
     def next_since(self) -> int:
         """`since` of the state saved at the end of this sync (see the module docstring)."""
@@ -264,6 +266,7 @@ class _Planner:
     def leave_behind(self, call: Call) -> None:
         plan = self.plan
         plan.left_behind += 1
+        plan.left_behind_calls.append(call)
         plan.settled[call.id] = call.started_at
         if len(plan.reserve) < self.bounds.first_sync_cap:
             plan.reserve.append((call.id, call.started_at))
@@ -277,6 +280,8 @@ class _Planner:
                 plan.prints[call.id] = self.rules.fingerprint(call)
         elif verdict.readiness is Readiness.WAIT:
             plan.watch[call.id] = call.started_at
+            if waits_for_its_recording:
+                plan.waiting.append(call)
             if waits_for_its_recording and (
                 plan.waiting_from is None or call.started_at < plan.waiting_from
             ):

@@ -52,7 +52,7 @@ def pack_calls(entries: Mapping[int, int]) -> str:
     parts: list[str] = []
     previous_id = previous_started = 0
     for call_id, started in sorted(entries.items()):
-        parts.append(f"{_base36(call_id - previous_id)}:{_base36(started - previous_started)}")
+        parts.append(f"{base36(call_id - previous_id)}:{base36(started - previous_started)}")
         previous_id, previous_started = call_id, started
     return ",".join(parts)
 
@@ -69,7 +69,7 @@ def unpack_calls(text: str) -> dict[int, int]:
     return entries
 
 
-def _base36(number: int) -> str:
+def base36(number: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     sign, number = ("-", -number) if number < 0 else ("", number)
     out = ""
@@ -161,3 +161,21 @@ def _calls_from_state(value: Any) -> dict[int, int]:
     if isinstance(value, str):
         return unpack_calls(value)
     return {int(k): int(v) for k, v in dict(value).items()}
+
+
+def pack_ids(ids: set[int] | frozenset[int]) -> str:
+    """Call ids as short text: sorted, each the difference from the one before, base 36."""
+    parts, previous = [], 0
+    for call_id in sorted(ids):
+        parts.append(base36(call_id - previous))
+        previous = call_id
+    return ",".join(parts)
+
+
+def unpack_ids(text: str) -> set[int]:
+    """The inverse of `pack_ids`; text it did not write raises ValueError."""
+    ids, call_id = set(), 0
+    for part in text.split(",") if text else []:
+        call_id += int(part, 36)
+        ids.add(call_id)
+    return ids
