@@ -19,6 +19,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_PREFIX = "IMPORT_REPORT "
+INSIGHTS_PREFIX = "INSIGHTS_REPORT "
+AI_STREAMS = ("transcriptions", "summaries", "topics", "sentiments", "action_items")
 
 
 def connector_command() -> list[str]:
@@ -31,8 +33,8 @@ def catalog(
 ) -> dict[str, Any]:
     """A configured catalog; `streams` maps a name to "incremental" or "full_refresh"."""
     modes = streams if isinstance(streams, Mapping) else {name: "incremental" for name in streams}
-    cursor = {"users": "created_at", "calls": "started_at", "recordings": "started_at"}
-    keys = {"users": "id", "calls": "id", "recordings": "call_id"}
+    cursor = {"users": "created_at"}
+    keys = {"users": "id", "calls": "id"}
     configured = []
     for name, mode in modes.items():
         entry: dict[str, Any] = {
@@ -41,13 +43,13 @@ def catalog(
                 "json_schema": {},
                 "supported_sync_modes": ["full_refresh", "incremental"],
                 "source_defined_cursor": True,
-                "default_cursor_field": [cursor[name]],
-                "source_defined_primary_key": [[keys[name]]],
+                "default_cursor_field": [cursor.get(name, "started_at")],
+                "source_defined_primary_key": [[keys.get(name, "call_id")]],
             },
             "sync_mode": mode,
             "destination_sync_mode": "append",
-            "cursor_field": [cursor[name]],
-            "primary_key": [[keys[name]]],
+            "cursor_field": [cursor.get(name, "started_at")],
+            "primary_key": [[keys.get(name, "call_id")]],
         }
         if name == "recordings":
             entry["stream"]["is_file_based"] = False  # as discover declares it
@@ -77,8 +79,17 @@ class ConnectorRun:
         return [m for m in self.of_type("RECORD") if m["record"]["stream"] == stream]
 
     def ids(self, stream: str) -> list[int]:
-        key = "call_id" if stream == "recordings" else "id"
+        key = "id" if stream in ("users", "calls") else "call_id"
         return [record[key] for record in self.records(stream)]
+
+    def insights_report(self, stream: str) -> dict[str, Any] | None:
+        """The `INSIGHTS_REPORT {json}` line an Aircall AI stream logs at its end."""
+        for line in self.logs():
+            if line.startswith(INSIGHTS_PREFIX):
+                report: dict[str, Any] = json.loads(line[len(INSIGHTS_PREFIX) :])
+                if report.get("stream") == stream:
+                    return report
+        return None
 
     def states(self) -> list[dict[str, Any]]:
         """The last STATE message of each stream: what Airbyte passes to the next sync."""

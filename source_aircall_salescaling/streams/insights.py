@@ -40,7 +40,12 @@ from source_aircall_salescaling.sync.plan import SyncPlan
 from source_aircall_salescaling.sync.progress import SyncProgress
 from source_aircall_salescaling.sync.schedule import ask_times, passed
 from source_aircall_salescaling.sync.state import CallCursor
-from source_aircall_salescaling.sync.waiting import InsightWait, pack_waits, unpack_waits
+from source_aircall_salescaling.sync.waiting import (
+    InsightWait,
+    over_capacity,
+    pack_waits,
+    unpack_waits,
+)
 
 INSIGHTS_REPORT_PREFIX = "INSIGHTS_REPORT "
 WAITING_KEY = "insights_waiting"
@@ -188,6 +193,9 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
                 self.waiting[call.id] = wait
 
     def finish(self, plan: SyncPlan) -> None:
+        for call_id in over_capacity(self.waiting):
+            del self.waiting[call_id]
+            self.dropped += 1
         report = {
             "stream": self.name,
             "emitted": self.emitted_insights,

@@ -20,6 +20,20 @@ from source_aircall_salescaling.sync.state import base36
 
 # A failed request (not a 404) after the deadline is tried again for this long at most.
 RETRY_AFTER_DEADLINE_SECONDS = 86_400
+# At most this many calls wait per stream (about 12 bytes each in the state: under 64 KiB
+# with room to spare). Only an account where most imported calls never get an insight,
+# with a lookback of a day or more, reaches it: the calls asked most often go first.
+MAX_WAITING = 4_000
+
+
+def over_capacity(waits: Mapping[int, InsightWait]) -> list[int]:
+    """The waiting calls to drop so that at most `MAX_WAITING` remain: the most asked
+    first (the least likely to get their insight), then the oldest."""
+    extra = len(waits) - MAX_WAITING
+    if extra <= 0:
+        return []
+    ranked = sorted(waits.items(), key=lambda item: (-item[1].asked, item[1].ended, item[0]))
+    return [call_id for call_id, _ in ranked[:extra]]
 
 
 @dataclass(frozen=True)
