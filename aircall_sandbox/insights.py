@@ -258,11 +258,13 @@ def _conversation(seed: int, facts: CallFacts) -> _Conversation:
     rng = random.Random(f"aircall-sandbox-ai-text:{seed}:{facts.id}")
     talk = _talk(facts)
     turns = max(2, min(14, 2 + int(talk) // 25))
+    theme, sentiment, voice = rng.randrange(len(_THEMES)), rng.choice(_SENTIMENTS), rng.random()
     return _Conversation(
-        theme=rng.randrange(len(_THEMES)),
-        sentiment=rng.choice(_SENTIMENTS),
+        theme=theme,
+        sentiment=sentiment,
         turns=turns,
-        voice_agent=facts.direction == "inbound" and rng.random() < 0.08,
+        # The AI voice agent takes the agent's first turn; the agent still speaks later.
+        voice_agent=facts.direction == "inbound" and turns >= 4 and voice < 0.08,
         line_picks=tuple(rng.randrange(8) for _ in range(turns)),
         jitter=tuple(rng.random() for _ in range(2 * turns)),
         topics=rng.randint(1, 3),
