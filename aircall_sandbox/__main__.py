@@ -56,6 +56,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="sign recording and voicemail URLs for this base URL instead of the sandbox's "
         "storage host (e.g. a web server serving the same files, query strings ignored)",
     )
+    parser.add_argument(
+        "--ai",
+        choices=("on", "off", "unverified"),
+        default="on",
+        help="Aircall AI for the company: on, off (403: add-on not enabled) or unverified "
+        "(403: company not verified); the five /v1/calls/{id}/<insight> endpoints only",
+    )
     parser.add_argument("--api-id", default="demo-id")
     parser.add_argument("--api-token", default="demo-token")
     parser.add_argument(
@@ -96,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         url_ttl=args.url_ttl,
         storage_rejects_auth=not args.storage_accepts_auth,
         media_url=args.media_url.rstrip("/") if args.media_url else None,
+        ai_mode=args.ai,
     )
     server.app.limiter.configure(args.rate_limit, args.rate_window, args.rate_limit_bucket)
     stop = threading.Event()

@@ -4,7 +4,9 @@ Everything the fake API serves comes from one :class:`SandboxWorld`: users,
 Aircall numbers, contacts and calls (seeded by ``generator.py``). It can be
 changed while the server runs (new calls, finished calls, new recordings)
 through the control API, which is how tests drive incremental syncs, and a
-loaded day scenario rewrites it lazily as the sandbox clock passes.
+loaded day scenario rewrites it lazily as the sandbox clock passes. Aircall AI
+insights are not stored: :meth:`SandboxWorld.insight` computes them per request
+(``insights.py``); only a test's per-call overrides of their ready times are kept.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from . import insights
 from .call_index import CallIndex
 from .model import (
     BYTES_PER_SECOND,
@@ -38,7 +41,7 @@ from .model import (
 from .scenario_replay import ScenarioReplay
 
 if TYPE_CHECKING:
-    from .scenario import DayScenario
+    from .scenario import DayScenario, ScheduledCall
 
 
 class SandboxWorld:
@@ -63,11 +66,19 @@ class SandboxWorld:
         self.scenario: DayScenario | None = None
         self.scenario_horizon: int | None = None
         self._replay: ScenarioReplay | None = None
+        self._scheduled: dict[int, ScheduledCall] = {}
+        self.insight_overrides: dict[int, dict[str, int | None]] = {}
+        """Per call, the insight ready times a test set (None: never); the rest default."""
 
     # ----------------------------------------------------------------- clock
     def now(self) -> int:
         """The sandbox's current UNIX time in whole seconds."""
         return int(time.time()) + self.clock_offset
+
+    def account_time(self) -> int:
+        """The moment the account shows: the clock, held back to the scenario horizon."""
+        now = self.now()
+        return now if self.scenario_horizon is None else min(now, self.scenario_horizon)
 
     # ----------------------------------------------------------------- index
     def index_calls(self, calls: Iterable[SandboxCall], presorted: bool = False) -> None:
@@ -129,14 +140,107 @@ class SandboxWorld:
         with self.lock:
             self.scenario = scenario
             self._replay = ScenarioReplay(scenario)
+            self._scheduled = {c.id: c for c in scenario.all_calls()}
             self.next_call_id = max([self.next_call_id, *(c.id for c in scenario.all_calls())])
 
     def _advance(self) -> None:
         """Apply the scenario up to the account time (must hold ``lock``)."""
         if self._replay is None:
             return
-        at = self.now() if self.scenario_horizon is None else min(self.now(), self.scenario_horizon)
-        self._replay.advance(self.index, at)
+        self._replay.advance(self.index, self.account_time())
+
+    # ---------------------------------------------------------------- Aircall AI
+    def insight_times(self, call: SandboxCall) -> insights.InsightTimes:
+        """When each insight of ``call`` is ready: a test's overrides, else the default.
+
+        The default of a scenario call is its schedule's. Any other call gets insights
+        only while it has a recording (a recording attached later makes them appear on
+        the schedule counted from the hang-up, maybe at once); ``insights.ready_times``
+        decides the rest from the seed and the call id. Must hold ``lock``.
+        """
+        scheduled = self._scheduled.get(call.id)
+        if scheduled is not None:
+            times = scheduled.insight_times()
+        elif call.has_recording and call.ended_at is not None:
+            begin = call.answered_at if call.answered_at is not None else call.started_at
+            times = insights.ready_times(self.seed, call.id, call.ended_at, call.ended_at - begin)
+        else:
+            times = insights.NEVER
+        overrides = self.insight_overrides.get(call.id)
+        return times.replace(overrides) if overrides else times
+
+    def insight(self, call_id: int, resource: str) -> dict[str, Any] | None:
+        """The body of ``GET /v1/calls/{id}/<resource>``, or None (404) until it is ready.
+
+        Readiness is judged at :meth:`account_time`, so a scenario held at a horizon
+        holds its insights too. A call not done yet has nothing, whatever an override says.
+        """
+        with self.lock:
+            self._advance()
+            call = self.calls.get(call_id)
+            if call is None or call.ended_at is None:
+                return None
+            ready_at = self.insight_times(call).get(resource)
+            if ready_at is None or ready_at > self.account_time():
+                return None
+            user = self.users.get(call.user_id) if call.user_id is not None else None
+            facts = insights.CallFacts(
+                id=call.id,
+                direction=call.direction,
+                started_at=call.started_at,
+                answered_at=call.answered_at,
+                ended_at=call.ended_at,
+                user_id=call.user_id,
+                raw_digits=call.raw_digits,
+                language=user.language if user is not None else "en-US",
+            )
+            agent = user.name.split(" ")[0] if user is not None else "Alex"
+            return insights.render(resource, self.seed, facts, ready_at, agent)
+
+    def insight_view(self, call_id: int) -> dict[str, Any]:
+        """The control API's view of a call's insights: ready times, readiness, overrides."""
+        with self.lock:
+            self._advance()
+            call = self.calls.get(call_id)
+            if call is None:
+                raise ModelError(f"unknown call {call_id}", 404)
+            at = self.account_time()
+            times = self.insight_times(call).as_dict()
+            done = call.ended_at is not None
+            return {
+                "call_id": call_id,
+                "at": at,
+                "ready_at": times,
+                "ready": {k: done and v is not None and v <= at for k, v in times.items()},
+                "overrides": dict(self.insight_overrides.get(call_id, {})),
+            }
+
+    def set_insight_times(self, call_id: int, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Override ready times of a call's insights (absolute sandbox seconds, None = never).
+
+        Keys not given keep their current value (an earlier override or the default).
+        """
+        unknown = set(changes) - set(insights.RESOURCES)
+        if unknown:
+            raise ModelError(f"unknown insights {sorted(unknown)}; use {list(insights.RESOURCES)}")
+        for key, value in changes.items():
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ModelError(f"{key} must be a UNIX time in seconds or null")
+        with self.lock:
+            self._advance()
+            if call_id not in self.calls:
+                raise ModelError(f"unknown call {call_id}", 404)
+            self.insight_overrides.setdefault(call_id, {}).update(changes)
+            return self.insight_view(call_id)
+
+    def clear_insight_times(self, call_id: int) -> dict[str, Any]:
+        """Drop a call's overrides: its insights follow the default schedule again."""
+        with self.lock:
+            self._advance()
+            if call_id not in self.calls:
+                raise ModelError(f"unknown call {call_id}", 404)
+            self.insight_overrides.pop(call_id, None)
+            return self.insight_view(call_id)
 
     # ---------------------------------------------------------------- writes
     def add_user(

@@ -38,6 +38,8 @@ class SandboxApp:
     storage_rejects_auth: bool = True
     bulk_batches: int = 0
     media_url: str | None = None
+    ai_mode: str = "on"
+    """Aircall AI for the company: ``on``, ``off`` or ``unverified`` (``insights.AI_MODES``)."""
 
     @property
     def control_url(self) -> str:
@@ -79,5 +81,6 @@ class SandboxApp:
             "url_ttl_seconds": self.signer.ttl,
             "clock_offset_seconds": self.world.clock_offset,
             "storage_rejects_auth": self.storage_rejects_auth,
+            "ai_mode": self.ai_mode,
             "seed": self.world.seed,
         }

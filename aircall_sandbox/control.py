@@ -15,6 +15,7 @@ from typing import Any
 from .app import SandboxApp
 from .faults import FAULT_KEYS, FaultConfigError, parse_faults
 from .generator import generate_calls
+from .insights import AI_MODES, RESOURCES
 from .model import DAY, ModelError
 from .scenario import scenario_from_json
 
@@ -223,9 +224,28 @@ def _clear_faults(
     return 200, {"faults": app.faults.config.to_dict()}
 
 
-@_route("GET", "/requests", "request log (?host=api|storage|redirect)")
+@_route(
+    "GET",
+    "/requests",
+    "request log (?host=api|storage|redirect, ?path=exact path, ?path_pattern=regex "
+    "matching the whole path)",
+)
 def _requests(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
-    return 200, {"requests": app.log.entries(q.get("host") or None)}
+    pattern = q.get("path_pattern") or None
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ModelError(f"path_pattern is not a regex: {error}") from error
+    entries = app.log.entries(q.get("host") or None, q.get("path") or None, pattern)
+    return 200, {"requests": entries}
+
+
+@_route("GET", "/requests/counts", "requests per path, query strings ignored (?host=...)")
+def _request_counts(
+    app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]
+) -> Result:
+    return 200, {"counts": app.log.counts(q.get("host") or None)}
 
 
 @_route("DELETE", "/requests", "clear the request log")
@@ -279,6 +299,53 @@ def _expire(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, A
     ids = [int(i) for i in b["ids"]]
     count = app.world.expire_urls(ids, app.signer.next_serial())
     return 200, {"expired": count}
+
+
+@_route("GET", "/ai", "Aircall AI for the company: {mode: on|off|unverified}")
+def _get_ai(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    return 200, {"mode": app.ai_mode, "modes": list(AI_MODES)}
+
+
+@_route(
+    "POST",
+    "/ai",
+    "{mode: on|off|unverified}: off and unverified make the five insight endpoints "
+    "answer 403 (calls and users still answer)",
+)
+def _set_ai(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    mode = b.get("mode")
+    if mode not in AI_MODES:
+        raise ModelError(f"mode must be one of {list(AI_MODES)}")
+    app.ai_mode = str(mode)
+    return 200, {"mode": app.ai_mode, "modes": list(AI_MODES)}
+
+
+@_route(
+    "GET",
+    "/calls/{call_id}/insights",
+    "a call's Aircall AI: ready_at and ready per insight at the account time, overrides",
+)
+def _insights(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    return 200, app.world.insight_view(int(m["call_id"]))
+
+
+@_route(
+    "POST",
+    "/calls/{call_id}/insights",
+    "override ready times: {" + ", ".join(RESOURCES) + "} each a UNIX time or null (never); "
+    "keys left out keep their value",
+)
+def _set_insights(
+    app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]
+) -> Result:
+    return 200, app.world.set_insight_times(int(m["call_id"]), b)
+
+
+@_route("DELETE", "/calls/{call_id}/insights", "drop a call's overrides (back to its default)")
+def _clear_insights(
+    app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]
+) -> Result:
+    return 200, app.world.clear_insight_times(int(m["call_id"]))
 
 
 @_route("GET", "/account_shape", "user, number and contact ids a day scenario draws from")

@@ -11,9 +11,10 @@ run.
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -284,9 +285,28 @@ class RequestLog:
             self._entries.append(entry)
         return entry
 
-    def entries(self, host: str | None = None) -> list[dict[str, Any]]:
+    def entries(
+        self, host: str | None = None, path: str | None = None, path_pattern: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Entries of ``host``, of exactly ``path``, of paths that fully match the regex
+        ``path_pattern`` (each None: any). Paths carry no query string:
+        ``/v1/calls/123/transcription``."""
+        pattern = re.compile(path_pattern) if path_pattern is not None else None
         with self._lock:
-            return [dict(e) for e in self._entries if host is None or e["host"] == host]
+            return [
+                dict(e)
+                for e in self._entries
+                if (host is None or e["host"] == host)
+                and (path is None or e["path"] == path)
+                and (pattern is None or pattern.fullmatch(e["path"]))
+            ]
+
+    def counts(self, host: str | None = None) -> dict[str, int]:
+        """Requests per path (query strings ignored), e.g. to count insight requests per call."""
+        with self._lock:
+            return dict(
+                Counter(e["path"] for e in self._entries if host is None or e["host"] == host)
+            )
 
     def clear(self) -> None:
         with self._lock:

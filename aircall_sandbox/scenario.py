@@ -4,7 +4,9 @@ A :class:`DayScenario` is generated from a seed and holds, for every call, the
 moments its life changes: when it shows up in the listing (Aircall lists some calls
 minutes after they started), when it is answered, when it ends, when Aircall rewrites
 its ``duration`` or moves its ``started_at`` by +1 s, and when its recording appears
-(1 to 50 minutes after hang-up, or never). :meth:`ScheduledCall.state_at` answers
+(1 to 50 minutes after hang-up, or never), and when each of its Aircall AI insights
+becomes ready (``transcription_at``... ``action_items_at``; see ``insights.py``).
+:meth:`ScheduledCall.state_at` answers
 "what does Aircall serve for this call at time t"; the sandbox's world applies exactly
 that lazily when a request reads the account (``SandboxWorld.load_scenario``), and a
 test's oracle asks the same question of the same schedule without any server.
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+
+from . import insights
 
 HOUR = 3600
 DAY = 86_400
@@ -41,6 +45,12 @@ class ScheduledCall:
     ``rewrite_at`` replaces ``duration`` by ``rewritten_duration``; ``shift_at`` moves
     ``started_at`` one second later. Both happen only after the call is done, like
     Aircall's settling; neither happens before the call is listed.
+
+    ``transcription_at``, ``summary_at``, ``topics_at``, ``sentiments_at`` and
+    ``action_items_at`` are when ``GET /v1/calls/{id}/<insight>`` starts answering 200
+    (None: never, a 404 for good). Only calls that get a recording have them, never
+    before the recording appears, and they are not part of :attr:`settled_at`: they
+    change other endpoints, not the call's record.
     """
 
     id: int
@@ -59,6 +69,30 @@ class ScheduledCall:
     rewrite_at: int | None = None
     rewritten_duration: int | None = None
     shift_at: int | None = None
+    transcription_at: int | None = None
+    summary_at: int | None = None
+    topics_at: int | None = None
+    sentiments_at: int | None = None
+    action_items_at: int | None = None
+
+    def insight_times(self) -> insights.InsightTimes:
+        """The five insight ready times as one value."""
+        return insights.InsightTimes(
+            self.transcription_at,
+            self.summary_at,
+            self.topics_at,
+            self.sentiments_at,
+            self.action_items_at,
+        )
+
+    def insight_ready_at(self, resource: str) -> int | None:
+        """When ``resource`` (``insights.RESOURCES``) is first served with 200; None: never."""
+        return self.insight_times().get(resource)
+
+    def insight_ready(self, resource: str, t: int) -> bool:
+        """Whether ``GET /v1/calls/{id}/<resource>`` answers 200 at account time ``t``."""
+        ready_at = self.insight_ready_at(resource)
+        return ready_at is not None and t >= ready_at
 
     def state_at(self, t: int) -> CallState | None:
         """None while the listing does not show the call yet."""
@@ -167,14 +201,31 @@ def generate_day(
         made.append(call)
     eligible = [c for c in made if c.recording_at is not None and c.id not in stuck]
     for call in rng.sample(eligible, min(large_recordings, len(eligible))):
-        made[made.index(call)] = _replace_size(call, large_size + rng.randint(0, 4095))
-    return DayScenario(seed, start, tuple(old), tuple(made), frozenset(stuck))
+        made[made.index(call)] = _replace(call, recording_size=large_size + rng.randint(0, 4095))
+    history_calls = tuple(_with_insights(seed, c) for c in old)
+    day_calls = tuple(_with_insights(seed, c) for c in made)
+    return DayScenario(seed, start, history_calls, day_calls, frozenset(stuck))
 
 
-def _replace_size(call: ScheduledCall, size: int) -> ScheduledCall:
+def _replace(call: ScheduledCall, **changes: int | None) -> ScheduledCall:
     fields = {name: getattr(call, name) for name in ScheduledCall.__slots__}
-    fields["recording_size"] = size
+    fields.update(changes)
     return ScheduledCall(**fields)
+
+
+def _with_insights(seed: int, call: ScheduledCall) -> ScheduledCall:
+    """The call with its Aircall AI ready times, drawn apart from the day's random stream.
+
+    Their own generator (``insights.ready_times``, keyed by seed and call id) leaves
+    every other draw of the day as it was. The AI work starts once the recording is
+    there (and the call listed), so no insight is ready before the recording.
+    """
+    if call.recording_at is None:
+        return call
+    base = max(call.ended_at, call.recording_at, call.visible_at)
+    talk = call.ended_at - (call.answered_at if call.answered_at is not None else call.started_at)
+    times = insights.ready_times(seed, call.id, base, talk)
+    return _replace(call, **{f"{name}_at": value for name, value in times.as_dict().items()})
 
 
 def _one_call(

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from . import control
+from . import control, insights
 from .account import SandboxWorld
 from .app import SandboxApp
 from .model import SandboxCall
@@ -36,6 +36,7 @@ _MEDIA = re.compile(r"^/(recordings|voicemails)/(\d+)\.mp3$")
 _SHORT = re.compile(r"^/short/(recordings|voicemails)/(\d+)$")
 _ASSET = re.compile(r"^/assets/calls/(\d+)$")
 _CALL = re.compile(r"^/v1/calls/(\d+)$")
+_INSIGHT = re.compile(r"^/v1/calls/(\d+)/(" + "|".join(insights.RESOURCES) + ")$")
 _USER = re.compile(r"^/v2/users/(\d+)$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _GATEWAY_STATUSES = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
@@ -265,6 +266,9 @@ class ApiHandler(_Handler):
                     call, fetch_contact=True, fetch_short_urls=fetch_short
                 )
             }
+        match = _INSIGHT.match(path)
+        if match:
+            return self._insight(int(match[1]), match[2])
         if path == "/v2/users":
             return 200, self._list_users(path, query)
         match = _USER.match(path)
@@ -274,6 +278,16 @@ class ApiHandler(_Handler):
                 return 404, {"message": "Not Found"}
             return 200, {"user": self.app.renderer.user(user)}
         return 404, {"message": "Not Found"}
+
+    def _insight(self, call_id: int, resource: str) -> tuple[int, Any]:
+        """An Aircall AI endpoint: 403 for the whole company before any 404 of a call."""
+        refusal = insights.AI_MODES[self.app.ai_mode]
+        if refusal is not None:
+            return 403, {"message": refusal}
+        body = self.app.world.insight(call_id, resource)
+        if body is None:
+            return 404, {"message": "Not Found"}
+        return 200, body
 
     def _paging(self, query: dict[str, Any]) -> tuple[int, int]:
         """``page``/``per_page`` with Aircall's clamp and its positional 10k cap."""
@@ -596,7 +610,10 @@ class SandboxServer:
         url_ttl: int = 3600,
         storage_rejects_auth: bool = True,
         media_url: str | None = None,
+        ai_mode: str = "on",
     ) -> None:
+        if ai_mode not in insights.AI_MODES:
+            raise ValueError(f"ai_mode must be one of {sorted(insights.AI_MODES)}")
         self._api = _Server((api_host, api_port), ApiHandler)
         self._storage = _Server((storage_host, storage_port), StorageHandler)
         self._redirect = _Server((redirect_host, redirect_port), StorageHandler)
@@ -609,6 +626,7 @@ class SandboxServer:
             api_token=api_token,
             storage_rejects_auth=storage_rejects_auth,
             media_url=media_url,
+            ai_mode=ai_mode,
         )
         self.app.limiter.configure(rate_limit)
         self.app.signer.ttl = url_ttl

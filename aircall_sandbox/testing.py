@@ -56,6 +56,7 @@ class Sandbox:
         large_recordings: int | None = None,
         storage_accepts_auth: bool = False,
         media_url: str | None = None,
+        ai: str | None = None,
         extra_args: Iterable[str] = (),
         startup_timeout: float = 30.0,
     ) -> None:
@@ -79,6 +80,8 @@ class Sandbox:
             self._args.append("--storage-accepts-auth")
         if media_url is not None:
             self._args += ["--media-url", media_url]
+        if ai is not None:
+            self._args += ["--ai", ai]
         self._args += list(extra_args)
         self._startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -310,10 +313,22 @@ class Sandbox:
     def clear_faults(self) -> None:
         self._control("DELETE", "/faults")
 
-    def requests_log(self, host: str | None = None) -> list[dict[str, Any]]:
-        """Requests received by ``host`` ("api", "storage", "redirect"; None: all)."""
-        params = {"host": host} if host else {}
+    def requests_log(
+        self, host: str | None = None, path: str | None = None, path_pattern: str | None = None
+    ) -> list[dict[str, Any]]:
+        r"""Requests received by ``host`` ("api", "storage", "redirect"; None: all), only
+        those of exactly ``path`` or whose whole path matches the regex ``path_pattern``
+        (e.g. ``r"/v1/calls/\d+/transcription"``) when given."""
+        params = {
+            k: v for k, v in (("host", host), ("path", path), ("path_pattern", path_pattern)) if v
+        }
         return list(self._control("GET", "/requests", **params)["requests"])
+
+    def request_counts(self, host: str | None = "api") -> dict[str, int]:
+        """Requests per path (query strings ignored) received by ``host`` (None: all)."""
+        params = {"host": host} if host else {}
+        counts = self._control("GET", "/requests/counts", **params)["counts"]
+        return {str(k): int(v) for k, v in counts.items()}
 
     def clear_log(self) -> None:
         self._control("DELETE", "/requests")
@@ -357,6 +372,29 @@ class Sandbox:
             raise SandboxError(f"call {call_id} has no voicemail")
         return voicemail_sha256(call_id, int(call["voicemail_size"]), self.seed)
 
+    # ------------------------------------------------------------ Aircall AI
+    def set_ai_mode(self, mode: str) -> None:
+        """Aircall AI for the company: "on", "off" or "unverified" (the last two: 403)."""
+        self._control("POST", "/ai", {"mode": mode})
+
+    def ai_mode(self) -> str:
+        return str(self._control("GET", "/ai")["mode"])
+
+    def insights(self, call_id: int) -> dict[str, Any]:
+        """A call's insights: ``ready_at`` and ``ready`` per insight at the account time,
+        ``at`` (that time) and ``overrides``."""
+        return dict(self._control("GET", f"/calls/{call_id}/insights"))
+
+    def set_insight_ready(self, call_id: int, **ready_at: int | None) -> dict[str, Any]:
+        """Override when insights are ready: ``transcription=``, ``summary=``, ``topics=``,
+        ``sentiments=``, ``action_items=``, each a sandbox UNIX time or None (never).
+        Returns :meth:`insights`' view."""
+        return dict(self._control("POST", f"/calls/{call_id}/insights", ready_at))
+
+    def clear_insight_ready(self, call_id: int) -> dict[str, Any]:
+        """Drop a call's overrides: back to its default schedule."""
+        return dict(self._control("DELETE", f"/calls/{call_id}/insights"))
+
     def account_shape(self) -> dict[str, Any]:
         """User, number and contact ids a day scenario draws from, and the next call id."""
         return dict(self._control("GET", "/account_shape"))
@@ -370,10 +408,11 @@ class Sandbox:
         self._control("POST", "/horizon", {"at": at})
 
     def reset(self) -> None:
-        """Back to neutral settings: no faults, no clock offset, empty log.
+        """Back to neutral settings: no faults, no clock offset, empty log, Aircall AI on.
 
-        Leaves the rate limit and URL TTL alone (set them explicitly).
+        Leaves the rate limit, URL TTL and insight overrides alone (set them explicitly).
         """
         self.clear_faults()
         self.set_clock_offset(0)
         self.clear_log()
+        self.set_ai_mode("on")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from aircall_sandbox.insights import RESOURCES
 from aircall_sandbox.scenario import (
     HOUR,
     AccountShape,
@@ -144,3 +145,70 @@ def test_started_at_moves_one_second_after_the_call_is_done(
     assert _served(sandbox, call.id)["started_at"] == call.started_at  # type: ignore[index]
     sandbox.set_horizon(call.shift_at)
     assert _served(sandbox, call.id)["started_at"] == call.started_at + 1  # type: ignore[index]
+
+
+# ------------------------------------------------------------------- Aircall AI
+def test_only_calls_that_get_a_recording_have_insight_times() -> None:
+    scenario = generate_day(3, 1_794_787_200, SHAPE, 1000)
+    for call in scenario.all_calls():
+        if call.recording_at is None:
+            assert all(call.insight_ready_at(r) is None for r in RESOURCES)
+    assert any(c.transcription_at is not None for c in scenario.calls)
+
+
+def test_no_insight_is_ready_before_the_recording_appears() -> None:
+    scenario = generate_day(3, 1_794_787_200, SHAPE, 1000)
+    for call in scenario.all_calls():
+        for resource in RESOURCES:
+            ready_at = call.insight_ready_at(resource)
+            if ready_at is not None:
+                assert call.recording_at is not None
+                assert ready_at > max(call.recording_at, call.ended_at, call.visible_at)
+
+
+def test_the_other_insights_follow_the_transcription_in_the_schedule() -> None:
+    scenario = generate_day(3, 1_794_787_200, SHAPE, 1000)
+    for call in scenario.all_calls():
+        for resource in RESOURCES[1:]:
+            ready_at = call.insight_ready_at(resource)
+            if ready_at is not None:
+                assert call.transcription_at is not None and ready_at > call.transcription_at
+
+
+def test_the_day_has_recorded_calls_that_never_get_ai_and_some_that_get_it_hours_late() -> None:
+    scenario = generate_day(3, 1_794_787_200, SHAPE, 1000)
+    recorded = [c for c in scenario.calls if c.recording_at is not None]
+    never = [c for c in recorded if c.transcription_at is None]
+    late = [
+        c
+        for c in recorded
+        if c.transcription_at is not None and c.transcription_at - c.ended_at >= HOUR
+    ]
+    assert 0 < len(never) < len(recorded) // 3
+    assert 0 < len(late) < len(recorded) // 10
+
+
+def test_a_scenario_insight_is_served_from_the_moment_the_schedule_says(
+    sandbox: Sandbox, day: DayScenario
+) -> None:
+    call = _first(
+        day.calls,
+        lambda c: c.transcription_at is not None and c.summary_at is not None,
+    )
+    assert call.transcription_at is not None
+    sandbox.set_horizon(call.transcription_at - 1)
+    assert sandbox.api_get(f"/v1/calls/{call.id}/transcription").status_code == 404
+    sandbox.set_horizon(call.transcription_at)
+    assert sandbox.api_get(f"/v1/calls/{call.id}/transcription").status_code == 200
+    assert sandbox.api_get(f"/v1/calls/{call.id}/summary").status_code == 404
+    assert sandbox.insights(call.id)["ready_at"] == call.insight_times().as_dict()
+
+
+def test_a_recorded_scenario_call_without_ai_is_404_after_the_day(
+    sandbox: Sandbox, day: DayScenario
+) -> None:
+    call = _first(day.calls, lambda c: c.recording_at is not None and c.transcription_at is None)
+    sandbox.set_horizon(None)
+    assert _served(sandbox, call.id)["recording"] is not None  # type: ignore[index]
+    for resource in RESOURCES:
+        assert sandbox.api_get(f"/v1/calls/{call.id}/{resource}").status_code == 404
