@@ -1,0 +1,190 @@
+"""`import_decisions`: what became of each call, and why, as data, over sequences of syncs
+against the sandbox (its clock moved between syncs; the connector reads Aircall's)."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from typing import Any
+
+from aircall_sandbox.testing import Sandbox
+from tests.harness import Connector, ConnectorRun, catalog
+from tests.oracle import MIB
+
+BOTH = catalog(["recordings", "import_decisions"], include_files=False)
+MINUTE = 60
+
+
+class Syncs:
+    """Syncs of the given streams, each from the last states of the one before."""
+
+    def __init__(self, sandbox: Sandbox, connector: Connector, **config: Any) -> None:
+        self.sandbox, self.connector, self.config = sandbox, connector, config
+        self.state: list[dict[str, Any]] | None = None
+        self.offset = 0
+        self.runs: list[ConnectorRun] = []
+
+    def run(self, catalog_: dict[str, Any] = BOTH) -> ConnectorRun:
+        run = self.connector.run(
+            "read", self.sandbox.config(**self.config), catalog_, state=self.state
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        self.state = run.states()
+        self.runs.append(run)
+        return run
+
+    def advance(self, minutes: int) -> None:
+        self.offset += minutes * MINUTE
+        self.sandbox.set_clock_offset(self.offset)
+
+    def decisions(self) -> dict[int, list[dict[str, Any]]]:
+        """Each call's decision records, in the order they came."""
+        by_call: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for run in self.runs:
+            for record in run.records("import_decisions"):
+                by_call[record["call_id"]].append(record)
+        return by_call
+
+    def last(self, call_id: int) -> dict[str, Any]:
+        return self.decisions()[call_id][-1]
+
+
+def user(sandbox: Sandbox, salescaling: bool) -> dict[str, Any]:
+    return next(u for u in sandbox.users() if u["salescaling"] is salescaling)
+
+
+def done_call(sandbox: Sandbox, user_id: int | None, recording: bool = True) -> dict[str, Any]:
+    return sandbox.add_calls(
+        1, status="done", recording=recording, user_id=user_id, started_ago_seconds=600,
+        duration=120,
+    )[0]  # fmt: skip
+
+
+def test_imported_goes_to_exactly_the_calls_recordings_emits(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=25)
+    run = syncs.run()
+    imported = {
+        r["call_id"] for r in run.records("import_decisions") if r["decision"] == "imported"
+    }
+    assert len(imported) == 25
+    assert imported == set(run.ids("recordings"))
+
+
+def test_a_call_of_an_agent_who_is_not_a_salescaling_user_names_the_email(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    other = user(sandbox, salescaling=False)
+    call = done_call(sandbox, other["id"])
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=5)
+    syncs.run()
+    decision = syncs.last(call["id"])
+    assert decision["decision"] == "not_a_salescaling_user"
+    assert other["email"].strip() in decision["reason"]
+    assert decision["user"]["id"] == other["id"]
+
+
+def test_a_call_no_agent_took_is_not_a_salescaling_users(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    call = done_call(sandbox, None)
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=5)
+    syncs.run()
+    decision = syncs.last(call["id"])
+    assert decision["decision"] == "not_a_salescaling_user"
+    assert decision["user"] is None and "No agent" in decision["reason"]
+
+
+def test_a_recording_over_the_limit_gives_its_size_and_the_limit(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    call = done_call(sandbox, user(sandbox, salescaling=True)["id"], recording=False)
+    sandbox.attach_recording(call["id"], size=MIB + 1)
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=5, max_recording_size_mb=1)
+    syncs.run()
+    decision = syncs.last(call["id"])
+    assert decision["decision"] == "recording_too_large"
+    assert decision["size_bytes"] == MIB + 1
+    assert decision["reason"] == "The recording is 1.0 MB; the limit is 1 MB."
+    assert call["id"] not in syncs.runs[-1].ids("recordings")
+
+
+def test_importable_calls_older_than_the_first_sync_cap_are_left_behind(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    for _ in range(5):  # within the hours a capped first sync still pages through
+        done_call(sandbox, user(sandbox, salescaling=True)["id"])
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=3)
+    run = syncs.run()
+    left = [
+        r for r in run.records("import_decisions") if r["decision"] == "left_behind_by_first_sync"
+    ]
+    imported = [r for r in run.records("import_decisions") if r["decision"] == "imported"]
+    assert left and len(imported) == 3
+    assert max(r["started_at"] for r in left) <= min(r["started_at"] for r in imported)
+    assert "first_sync_max_calls" in left[0]["reason"]
+
+
+def test_a_call_waiting_for_its_recording_is_announced_once_then_imported(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    call = done_call(sandbox, user(sandbox, salescaling=True)["id"], recording=False)
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=5)
+    syncs.run()
+    syncs.advance(15)
+    syncs.run()
+    sandbox.attach_recording(call["id"])
+    syncs.advance(15)
+    syncs.run()
+    syncs.advance(15)
+    syncs.run()
+
+    assert [r["decision"] for r in syncs.decisions()[call["id"]]] == [
+        "waiting_for_recording",
+        "imported",
+    ]
+    assert syncs.runs[2].ids("recordings") == [call["id"]]
+
+
+def test_a_call_whose_recording_never_comes_ends_as_no_recording(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    call = done_call(sandbox, user(sandbox, salescaling=True)["id"], recording=False)
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=5, lookback_minutes=20)
+    for _ in range(4):
+        syncs.run()
+        syncs.advance(15)
+
+    decisions = syncs.decisions()[call["id"]]
+    assert [r["decision"] for r in decisions] == ["waiting_for_recording", "no_recording"]
+    assert "20 minutes" in decisions[-1]["reason"]
+
+
+def test_no_call_gets_the_same_decision_twice_in_a_row_over_syncs(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    salescaling = user(sandbox, salescaling=True)["id"]
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=10, lookback_minutes=30)
+    for step in range(5):
+        done_call(sandbox, salescaling, recording=step % 2 == 0)
+        done_call(sandbox, user(sandbox, salescaling=False)["id"])
+        syncs.run()
+        syncs.advance(15)
+
+    for call_id, records in syncs.decisions().items():
+        values = [r["decision"] for r in records]
+        assert all(a != b for a, b in itertools.pairwise(values)), (call_id, values)
+
+
+def test_alone_it_makes_the_requests_recordings_would(
+    sandbox: Sandbox, connector: Connector, tmp_path: Any
+) -> None:
+    config = sandbox.config(first_sync_max_calls=20)
+    connector.run("read", config, catalog(["recordings"], include_files=False))
+    recordings = sandbox.request_counts(host=None)
+    sandbox.clear_log()
+    Connector(api_url=sandbox.api_url, workdir=tmp_path / "alone").run(
+        "read", config, catalog(["import_decisions"])
+    )
+    assert sandbox.request_counts(host=None) == recordings
