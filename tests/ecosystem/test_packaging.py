@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.ecosystem.support import ROOT, load_json
+from tests.harness import AI_STREAMS
 
 PACKAGE = "source_aircall_salescaling"
 SCRIPT = "source-aircall-salescaling"
@@ -132,7 +133,8 @@ def test_the_wheel_carries_the_spec_and_every_schema(installed: dict[str, Path])
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         scripts = wheel.read(entry_points).decode()
     schemas = sorted(p.name for p in (ROOT / PACKAGE / "schemas").glob("*.json"))
-    assert schemas == ["calls.json", "recordings.json", "users.json"]
+    streams = ["users", "calls", "recordings", *AI_STREAMS, "import_decisions"]
+    assert schemas == sorted(f"{stream}.json" for stream in streams)
     for name in ["spec.json", "py.typed", *(f"schemas/{s}" for s in schemas)]:
         assert f"{PACKAGE}/{name}" in names, f"{name} is not in the wheel"
     assert f"{SCRIPT} = {PACKAGE}.run:run" in scripts
