@@ -29,7 +29,8 @@ nearest to its deadline first; a 404 means it is gone. When:
 - a failing transfer: every sync for a day after its first failure; anything else (in
   progress): every sync for its first day, then at growing intervals (`lookup_due`);
 - a lookup that was due but not made (over the cap, or it failed) is due on every sync
-  after until it is made (`overdue` in the state), so none starves.
+  after until it is made (`overdue` in the state, at most `MAX_OVERDUE_KEPT`), and a
+  waiting call past its lookback is due until decided, so none starves.
 
 `since` only moves forward, to `overlap + 1 s` before the sync time when that time is
 Aircall's own (the `Date` of its answers), else before the newest call listed (never
@@ -64,12 +65,7 @@ from source_aircall_salescaling.import_rules import (
     Verdict,
     call_end,
 )
-from source_aircall_salescaling.sync.schedule import (
-    LAST_ASK_BEFORE_DEADLINE,
-    ask_due,
-    ask_times,
-    passed,
-)
+from source_aircall_salescaling.sync.schedule import LAST_ASK_BEFORE_DEADLINE, ask_times, passed
 from source_aircall_salescaling.sync.state import STARTED_AT_DRIFT_SECONDS, CallCursor
 
 MIN_OVERLAP_SECONDS = 15 * 60
@@ -80,6 +76,9 @@ CHECK_EVERY_SYNC_SECONDS = 86_400
 CHECK_EVERY_SECONDS = 15 * 60
 MAX_CHECK_INTERVAL_SECONDS = 6 * 3600
 MAX_LOOKUPS_PER_SYNC = 30
+# Lookups due but not made that the state remembers, nearest deadline first: a call past
+# its lookback is due until decided anyway, so this only bounds the state under overload.
+MAX_OVERDUE_KEPT = 1_000
 LEFT_THE_WINDOW = "left the import window before it was ready"
 
 
@@ -107,14 +106,14 @@ def waiting_lookup_due(
     on this sync: on every sync while it ended at most `overlap` ago (a short call would
     still be listed), then on the checkpoints of `ask_times` from its end to the end of
     its lookback, where the last one falls (so that what came in the lookback's last
-    minutes is still seen). Each checkpoint costs one lookup, made by the first sync at or
-    after it; the previous sync is taken to have asked (one that could not is in
-    `overdue`, see the module docstring)."""
-    if previous_sync is None or sync_time - ended <= overlap:
+    minutes is still seen), and on every sync after that until it is decided. Each
+    checkpoint costs one lookup, made by the first sync at or after it; the previous sync
+    is taken to have asked (one that could not keeps it `overdue`, see the module
+    docstring)."""
+    if previous_sync is None or sync_time - ended <= overlap or sync_time >= ended + lookback:
         return True
-    deadline = ended + lookback + LAST_ASK_BEFORE_DEADLINE  # the last checkpoint: end + lookback
-    times = ask_times(ended, deadline)
-    return ask_due(times, passed(times, previous_sync), sync_time, deadline)
+    times = ask_times(ended, ended + lookback + LAST_ASK_BEFORE_DEADLINE)
+    return passed(times, sync_time) > passed(times, previous_sync)
 
 
 class LookupFailed(Exception):
@@ -260,7 +259,8 @@ class _Planner:
             assert lookup is not None
             if plan.looked_up >= bounds.max_lookups:
                 plan.watch[call_id] = started
-                plan.overdue.add(call_id)
+                if len(plan.overdue) < MAX_OVERDUE_KEPT:
+                    plan.overdue.add(call_id)
                 continue
             plan.looked_up += 1
             try:
