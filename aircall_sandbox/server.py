@@ -101,6 +101,13 @@ class _Handler(BaseHTTPRequestHandler):
         """The ``Server`` header, without Python's version in it."""
         return "AircallSandbox/1.0"
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header on the sandbox's clock (its offset included), as Aircall
+        stamps its answers with its own: moving the clock moves the Date too."""
+        if timestamp is None and self.server.app is not None:
+            timestamp = self.server.app.world.now()
+        return super().date_time_string(timestamp)
+
     @property
     def app(self) -> SandboxApp:
         assert self.server.app is not None

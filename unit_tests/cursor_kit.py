@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.import_rules import STALE_IN_PROGRESS_SECONDS, Verdict
-from source_aircall_salescaling.sync.plan import StreamRules, SyncBounds, SyncPlan, plan_sync
+from source_aircall_salescaling.sync.plan import (
+    MAX_LOOKUPS_PER_SYNC,
+    StreamRules,
+    SyncBounds,
+    SyncPlan,
+    plan_sync,
+)
 from source_aircall_salescaling.sync.progress import SyncProgress
 from source_aircall_salescaling.sync.state import CallCursor
 from tests.builders import CallBuilder, a_call
@@ -88,6 +94,9 @@ def plan(
     lookup: Callable[[int], Call | None] | None = None,
     fingerprint: Callable[[Call], int] | None = None,
     changes_for: int = 0,
+    lookback: int = 3_600,
+    aircall_clock: bool = False,
+    max_lookups: int = MAX_LOOKUPS_PER_SYNC,
 ) -> SyncPlan:
     return plan_sync(
         calls if isinstance(calls, Recorder) else newest_first(calls),
@@ -99,6 +108,9 @@ def plan(
             watch_horizon=horizon,
             first_sync_cap=cap,
             changes_for=changes_for,
+            max_lookups=max_lookups,
+            lookback=lookback,
+            aircall_clock=aircall_clock,
         ),
         StreamRules(
             judge=judge,
@@ -122,6 +134,13 @@ def finish(sync: SyncPlan) -> CallCursor:
 # An incremental sync
 CURSOR = T - 3_600  # the previous sync's time
 EDGE = CURSOR - OVERLAP  # calls that started after this are listed again
+
+
+def waiting_for_recording(c: Call) -> Verdict:
+    """`recordings` in short: a done call is ready once its recording came."""
+    if not c.is_done:
+        return Verdict.wait("in progress")
+    return Verdict.ready() if c.recording_url else Verdict.wait("recording not ready yet")
 
 
 def by_id(*calls: Call) -> Callable[[int], Call | None]:

@@ -15,7 +15,6 @@ from unit_tests.cursor_kit import (
     CURSOR,
     DAY,
     EDGE,
-    OVERLAP,
     WINDOW_START,
     Drops,
     T,
@@ -137,14 +136,6 @@ def test_an_old_pending_call_is_looked_up_every_sync_for_a_day_then_less_often()
 
     assert young_checks == len(every_15_minutes)
     assert 3 <= old_checks <= 5  # every 6 hours
-
-
-def test_a_done_call_waiting_for_its_recording_is_looked_for_by_listing_not_by_id() -> None:
-    waiting = call(7, T - 3 * 3_600)
-    first = plan([waiting], judge=lambda c: Verdict.wait("recording not ready yet"))
-    state = finish(first)
-
-    assert state.lower_bound(WINDOW_START, OVERLAP) < waiting.started_at
 
 
 def test_a_failing_transfer_of_an_old_call_is_retried_by_id_every_sync_of_its_first_day() -> None:

@@ -2,6 +2,8 @@
 
 A first sync, then steady-state syncs with 0 and with 300 new calls, each from the state
 of the one before, users + calls + recordings, counted from the sandbox's request log.
+And a quiet sync (no new call) at 10,000 calls a day for lookbacks of 0 to 1440 minutes
+(`measure_quiet`): at most 3 listing requests plus its lookups by id.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from aircall_sandbox.testing import Sandbox
 from source_aircall_salescaling.aircall.windows import TimeWindow
+from source_aircall_salescaling.sync.plan import MAX_LOOKUPS_PER_SYNC
 from tests.harness import catalog
 
 from .kit import PAGE, REQUESTS_SLACK, Bench, calls_in, config_window, count_requests
@@ -127,3 +130,65 @@ def last_cursor(state: list[dict[str, Any]]) -> int | None:
         and (c := (s["stream"].get("stream_state") or {}).get("cursor"))
     ]
     return max(cursors, default=None)
+
+
+QUIET_CALLS_A_DAY = 10_000
+QUIET_LOOKBACKS = (0, 60, 120, 1440)
+QUIET_LISTING_MAX = 3
+SYNC_EVERY = 900
+
+
+def measure_quiet(bench: Bench) -> None:
+    """A sync with no new call, at 10,000 calls a day, for each lookback: a first sync,
+    then one 15 minutes later on the sandbox's clock (calls + recordings selected). Held to
+    at most 3 listing requests plus its lookups by id (capped per sync), after a quiet
+    spell (the day's last call 3 hours before); right after a busy period (the last call
+    at the first sync) for information: the re-listed overlap is then full of calls."""
+    rows: list[Row] = []
+    for label, quiet_before in (("after 3 h without calls", 3 * 3600), ("right after calls", 0)):
+        with Sandbox(seed=5, users=8, calls=0, rate_limit=0) as sandbox:
+            sandbox.add_bulk_calls(
+                QUIET_CALLS_A_DAY, spread_seconds=86_400, end_ago_seconds=quiet_before
+            )
+            for lookback in QUIET_LOOKBACKS:
+                by_kind = quiet_sync(bench, sandbox, lookback)
+                listing, lookups = by_kind.pop("/v1/calls", 0), by_kind.pop("lookup", 0)
+                held = quiet_before > 0
+                rows.append(
+                    Row(
+                        f"quiet sync, {label}, lookback {lookback} min",
+                        f"{listing} listing + {lookups} lookups + "
+                        f"{sum(by_kind.values())} other ({', '.join(sorted(by_kind)) or '-'})",
+                        f"listing <= {QUIET_LISTING_MAX}, lookups <= {2 * MAX_LOOKUPS_PER_SYNC}"
+                        if held
+                        else "",
+                        listing <= QUIET_LISTING_MAX and lookups <= 2 * MAX_LOOKUPS_PER_SYNC
+                        if held
+                        else None,
+                    )
+                )
+    bench.sections.append(
+        Section(
+            f"requests of a sync with no new call, {QUIET_CALLS_A_DAY:,} calls a day, calls + "
+            "recordings, from the sandbox's request log",
+            rows,
+        )
+    )
+
+
+def quiet_sync(bench: Bench, sandbox: Sandbox, lookback: int) -> Counter[str]:
+    """The requests of a sync 15 minutes (sandbox time) after a first sync, nothing new."""
+    connector = bench.connector(sandbox, f"quiet-{lookback}")
+    config = sandbox.config(
+        lookback_minutes=lookback, import_window_days=2, first_sync_max_calls=50
+    )
+    both = catalog(("calls", "recordings"), include_files=False)
+    sandbox.set_clock_offset(0)
+    first = bench.run(connector, "read", config, both)
+    sandbox.set_clock_offset(SYNC_EVERY)
+    sandbox.clear_log()
+    bench.run(connector, "read", config, both, first.states())
+    return Counter(
+        "lookup" if str(e["path"]).startswith("/v1/calls/") else str(e["path"])
+        for e in sandbox.requests_log("api")
+    )

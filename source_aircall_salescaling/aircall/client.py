@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from base64 import b64encode
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -35,6 +36,7 @@ from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from requests.auth import HTTPBasicAuth
 
+from source_aircall_salescaling.aircall.clock import SyncClock, sync_clock
 from source_aircall_salescaling.aircall.errors import (
     AIRCALL_ERROR_MAPPING,
     AircallHttpError,
@@ -149,6 +151,8 @@ class AircallClient:
             request_timeout=request_timeout(),
         )
         self.requests: Counter[str] = Counter()
+        # The `Date` of Aircall's first answer, and this machine's time when it came.
+        self._first_answer: tuple[str | None, float] | None = None
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET a JSON document from the API (paced, retried, errors mapped).
@@ -169,7 +173,18 @@ class AircallClient:
             raise self._failure(error, path) from None
         except requests.RequestException as error:  # outside the CDK's mapping
             raise AircallUnreachable(self._base, network_cause(error)) from None
+        if self._first_answer is None:
+            self._first_answer = (response.headers.get("Date"), time.time())
         return response
+
+    def sync_clock(self) -> SyncClock:
+        """The sync's time on Aircall's clock: the `Date` of its first answer, asked with
+        `GET /v1/ping` when no request was made yet (`aircall/clock.py`)."""
+        if self._first_answer is None:
+            self.ping()
+        assert self._first_answer is not None
+        date, local = self._first_answer
+        return sync_clock(date, local, self._logger)
 
     @staticmethod
     def _json(response: requests.Response) -> Any:

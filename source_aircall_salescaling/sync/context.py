@@ -1,7 +1,9 @@
 """What the streams of one sync share: the clock, the client, the listing, the report.
 
 The sync time T is read once, so that `calls` and `recordings` see the same window
-and the same listing:
+and the same listing; it is Aircall's clock, the `Date` of its first answer (a ping when
+the bounds are needed before any request), or this machine's when that is unusable
+(`aircall/clock.py`):
 
     T - import_window_days                      lowest bound any stream needs      T
     |-------------------------------------------|...............................|
@@ -11,13 +13,13 @@ and the same listing:
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from source_aircall_salescaling.aircall.client import AircallClient
+from source_aircall_salescaling.aircall.clock import SyncClock
 from source_aircall_salescaling.aircall.errors import CallUnavailable
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.aircall.windows import TimeWindow
@@ -68,17 +70,8 @@ class SyncContext:
         self.logger = logger
         self.request = request
         self.staging_directory = staging_directory
-        sync_time = int(time.time()) if now is None else now
-        self.bounds = SyncBounds(
-            sync_time=sync_time,
-            window_start=sync_time - config.import_window_seconds,
-            overlap=relist_overlap(config.lookback_seconds),
-            watch_horizon=watch_horizon(config),
-            first_sync_cap=config.first_sync_max_calls,
-            # Rewrites are watched for the lookback, up to the longest overlap: a longer
-            # watch would keep a print for a whole day of calls.
-            changes_for=min(config.lookback_seconds, MAX_OVERLAP_SECONDS),
-        )
+        self._now = now
+        self._bounds: SyncBounds | None = None
         self.report = ImportReport()
         # The import decisions of this sync by call id, whichever of `recordings` and
         # `import_decisions` made them (the same rules and outcomes): the report's source.
@@ -92,6 +85,27 @@ class SyncContext:
         )
         self._listing: CallListing | None = None
         self._by_id: dict[int, Call | CallUnavailable | None] = {}
+
+    @property
+    def bounds(self) -> SyncBounds:
+        """Made when first needed: T is then read from Aircall's answers (see above)."""
+        if self._bounds is None:
+            config = self.config
+            clock = self.client.sync_clock() if self._now is None else SyncClock(self._now, False)
+            sync_time = clock.now
+            self._bounds = SyncBounds(
+                sync_time=sync_time,
+                window_start=sync_time - config.import_window_seconds,
+                overlap=relist_overlap(config.lookback_seconds),
+                watch_horizon=watch_horizon(config),
+                first_sync_cap=config.first_sync_max_calls,
+                # Rewrites are watched for the lookback, up to the longest overlap: a longer
+                # watch would keep a print for a whole day of calls.
+                changes_for=min(config.lookback_seconds, MAX_OVERLAP_SECONDS),
+                lookback=config.lookback_seconds,
+                aircall_clock=clock.aircalls,
+            )
+        return self._bounds
 
     @property
     def sync_time(self) -> int:
@@ -120,7 +134,11 @@ class SyncContext:
 
     def pending_call(self, call_id: int) -> Call | None:
         """A pending call the listing did not bring, fetched by id once per sync however
-        many streams ask (None: Aircall answered 404; `LookupFailed`: try again later)."""
+        many streams ask (None: Aircall answered 404; `LookupFailed`: try again later).
+        A call the shared listing already brought is taken from it, without a request."""
+        listed = self._listing.fetched(call_id) if self._listing is not None else None
+        if listed is not None:
+            return listed
         if call_id not in self._by_id:
             try:
                 self._by_id[call_id] = self.client.call(call_id)

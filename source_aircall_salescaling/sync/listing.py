@@ -21,6 +21,7 @@ class CallListing:
         self._client = client
         self._source: Iterator[Call] | None = None
         self._fetched: list[Call] = []
+        self._by_id: dict[int, Call] = {}
         self._exhausted = False
         self._failure: BaseException | None = None
 
@@ -48,3 +49,8 @@ class CallListing:
                 self._exhausted = True
                 return
             self._fetched.append(call)
+            self._by_id[call.id] = call
+
+    def fetched(self, call_id: int) -> Call | None:
+        """A call this sync's listing already brought (as fresh as a lookup by id), if any."""
+        return self._by_id.get(call_id)

@@ -9,21 +9,38 @@ A sync at time T lists, newest first, only the calls in
      `seen`), and a `calls` record that Aircall changed is emitted again (its print
      differs); nothing older is listed, whatever is pending
 
-and handles a listed call if it is pending, or not in `seen`. A done call waiting for
-its recording (for at most `lookback_minutes`), and in `calls` a done call that Aircall
-may still rewrite (for the lookback after it ended, at most 2 hours, with its print kept
-in `seen`), is looked for in the listing, which then starts at `relist_from` instead.
-Any other pending call older than `since` (stuck in progress for hours, or a file whose
-transfer failed) is not reached by listing back to it: it is fetched by id
-(`GET /v1/calls/{id}`), every sync for its first day, then at growing intervals, at most
-`MAX_LOOKUPS_PER_SYNC` a sync; a 404 means it is gone.
+and handles a listed call if it is pending, or not in `seen`. In `calls`, a done call that
+Aircall may still rewrite (for the lookback after it ended, at most 2 hours, with its
+print kept in `seen`) is looked for in the listing, which then starts at `relist_from`
+instead. Every pending call older than that (a done call waiting for its recording, a
+call stuck in progress for hours, a file whose transfer failed) is not reached by
+listing back to it: it is fetched by id (`GET /v1/calls/{id}`, or taken from the listing
+when another stream's range reaches it), at most `MAX_LOOKUPS_PER_SYNC` a sync, the
+nearest to its deadline first; a 404 means it is gone. When:
 
-`since` only moves forward, to `overlap + 1 s` before the newest call listed (never
+- a done call waiting for its recording (its end is in the state): every sync while it
+  ended at most `overlap` ago (as if listed), then on the checkpoints of
+  `sync.schedule.ask_times` from its end to its lookback's end, the last one at the
+  lookback's end itself, where it is decided (`waiting_lookup_due`):
+
+      end          end + overlap          end + lookback/2                 end + lookback
+      |every sync-----|.........................ask..............................ask: decided
+
+- a failing transfer: every sync for a day after its first failure; anything else (in
+  progress): every sync for its first day, then at growing intervals (`lookup_due`);
+- a lookup that was due but not made (over the cap, or it failed) is due on every sync
+  after until it is made (`overdue` in the state, at most `MAX_OVERDUE_KEPT`), and a
+  waiting call past its lookback is due until decided, so none starves.
+
+`since` only moves forward, to `overlap + 1 s` before the sync time when that time is
+Aircall's own (the `Date` of its answers), else before the newest call listed (never
 past T), and it is saved in the state, so
 - a config change between syncs (a larger lookback, so a wider overlap) never re-decides
   calls that an earlier sync pruned from `seen`: they are older than `since`;
-- a clock that jumps ahead does not push `since` past the calls Aircall really has, and
-  a clock that jumps back lists from `since` again; the cursor never moves backwards.
+- on Aircall's clock, a quiet sync (no call for longer than the overlap) lists one empty
+  page; on the local clock, one that jumps ahead does not push `since` past the calls
+  Aircall really has, and one that jumps back lists from `since` again; the cursor never
+  moves backwards.
 
 First sync (no cursor): the newest `first_sync_max_calls` ready calls are emitted; older
 ready calls stay behind for good; calls not ready yet become pending. A ready call whose
@@ -42,7 +59,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from source_aircall_salescaling.aircall.models import Call
-from source_aircall_salescaling.import_rules import Readiness, Verdict
+from source_aircall_salescaling.import_rules import (
+    RETRY_FAILED_TRANSFERS_SECONDS,
+    Readiness,
+    Verdict,
+    call_end,
+)
+from source_aircall_salescaling.sync.schedule import LAST_ASK_BEFORE_DEADLINE, ask_times, passed
 from source_aircall_salescaling.sync.state import STARTED_AT_DRIFT_SECONDS, CallCursor
 
 MIN_OVERLAP_SECONDS = 15 * 60
@@ -53,6 +76,9 @@ CHECK_EVERY_SYNC_SECONDS = 86_400
 CHECK_EVERY_SECONDS = 15 * 60
 MAX_CHECK_INTERVAL_SECONDS = 6 * 3600
 MAX_LOOKUPS_PER_SYNC = 30
+# Lookups due but not made that the state remembers, nearest deadline first: a call past
+# its lookback is due until decided anyway, so this only bounds the state under overload.
+MAX_OVERDUE_KEPT = 1_000
 LEFT_THE_WINDOW = "left the import window before it was ready"
 
 
@@ -73,6 +99,23 @@ def lookup_due(watched_since: int, previous_sync: int | None, sync_time: int) ->
     return sync_time // interval != previous_sync // interval
 
 
+def waiting_lookup_due(
+    ended: int, lookback: int, overlap: int, previous_sync: int | None, sync_time: int
+) -> bool:
+    """Whether a done call waiting for its recording, out of the listing, is fetched by id
+    on this sync: on every sync while it ended at most `overlap` ago (a short call would
+    still be listed), then on the checkpoints of `ask_times` from its end to the end of
+    its lookback, where the last one falls (so that what came in the lookback's last
+    minutes is still seen), and on every sync after that until it is decided. Each
+    checkpoint costs one lookup, made by the first sync at or after it; the previous sync
+    is taken to have asked (one that could not keeps it `overdue`, see the module
+    docstring)."""
+    if previous_sync is None or sync_time - ended <= overlap or sync_time >= ended + lookback:
+        return True
+    times = ask_times(ended, ended + lookback + LAST_ASK_BEFORE_DEADLINE)
+    return passed(times, sync_time) > passed(times, previous_sync)
+
+
 class LookupFailed(Exception):
     """A call could not be fetched by id this time (not a 404): it stays pending."""
 
@@ -89,6 +132,8 @@ class SyncBounds:
     first_sync_cap: int
     changes_for: int = 0  # `calls`: a done call is re-listed this long after it ended
     max_lookups: int = MAX_LOOKUPS_PER_SYNC  # pending calls fetched by id, per sync
+    lookback: int = 0  # how long after its end a done call may still get its recording
+    aircall_clock: bool = False  # sync_time is Aircall's (its `Date`): `since` follows it
 
 
 @dataclass(frozen=True)
@@ -127,7 +172,8 @@ class SyncPlan:
     prints: dict[int, int] = field(default_factory=dict)  # `calls`: print of each emitted
     looked_up: int = 0  # calls fetched by id
     gone: list[int] = field(default_factory=list)  # pending calls Aircall answered 404 for
-    waiting_from: int | None = None  # the oldest done call watched for its recording
+    ends: dict[int, int] = field(default_factory=dict)  # done calls watched -> their end
+    overdue: set[int] = field(default_factory=set)  # lookups due but not made this sync
     failing: dict[int, int] = field(default_factory=dict)  # id -> first failed transfer
     changeable: dict[int, int] = field(default_factory=dict)  # `calls`: done, may change
     left_behind_calls: list[Call] = field(default_factory=list)  # first sync: the ones left
@@ -139,7 +185,9 @@ class SyncPlan:
         floor = (
             old.edge(self.bounds.overlap) if old.cursor is not None else self.bounds.window_start
         )
-        if self.newest is None:
+        if self.bounds.aircall_clock:
+            anchor: int | None = self.bounds.sync_time
+        elif self.newest is None:
             anchor = self.bounds.sync_time if old.cursor is None else None
         else:
             anchor = min(self.bounds.sync_time, self.newest)
@@ -186,14 +234,15 @@ class _Planner:
         return self.first_sync and self.slots >= self.bounds.first_sync_cap
 
     def look_up_pending(self) -> None:
-        """Pending calls the listing did not bring: fetched by id, a bounded number a sync.
-        A failing transfer is retried every sync for its first day of failures, however
-        old the call; anything else by the call's age."""
-        old, plan, rules = self.old, self.plan, self.rules
-        for call_id, started in sorted(old.pending.items(), key=lambda item: (-item[1], item[0])):
+        """Pending calls the listing did not bring: fetched by id when due (see the module
+        docstring), the nearest to their deadline first, at most `max_lookups`; a due
+        lookup not made is `overdue`, so due again on the next sync."""
+        old, plan, rules, bounds = self.old, self.plan, self.rules, self.bounds
+        due: list[tuple[int, int, int]] = []  # (deadline, call id, started_at)
+        for call_id, started in old.pending.items():
             if call_id in self.listed:
                 continue
-            if started <= self.bounds.window_start:
+            if started <= bounds.window_start:
                 rules.on_drop(call_id, LEFT_THE_WINDOW)
                 continue
             should_be_listed = started > self.lower
@@ -203,22 +252,51 @@ class _Planner:
                 else:
                     plan.watch[call_id] = started
                 continue
-            watched_since = old.failing.get(call_id, started)
-            due = should_be_listed or lookup_due(watched_since, old.cursor, self.bounds.sync_time)
-            if not due or plan.looked_up >= self.bounds.max_lookups:
+            if should_be_listed or call_id in old.overdue or self.lookup_due(call_id, started):
+                due.append((self.deadline(call_id, started), call_id, started))
+            else:
                 plan.watch[call_id] = started
+        lookup = rules.lookup
+        for _, call_id, started in sorted(due):
+            assert lookup is not None
+            if plan.looked_up >= bounds.max_lookups:
+                plan.watch[call_id] = started
+                if len(plan.overdue) < MAX_OVERDUE_KEPT:
+                    plan.overdue.add(call_id)
                 continue
             plan.looked_up += 1
             try:
-                fresh = rules.lookup(call_id)
+                fresh = lookup(call_id)
             except LookupFailed:
                 plan.watch[call_id] = started
+                plan.overdue.add(call_id)
                 continue
             if fresh is None:
                 plan.gone.append(call_id)
                 rules.on_drop(call_id, "deleted in Aircall (GET /v1/calls/{id} answered 404)")
                 continue
             self.consider(fresh)
+
+    def lookup_due(self, call_id: int, started: int) -> bool:
+        old, bounds = self.old, self.bounds
+        failing = old.failing.get(call_id)
+        ended = old.ends.get(call_id)
+        if failing is None and ended is not None:
+            return waiting_lookup_due(
+                ended, bounds.lookback, bounds.overlap, old.cursor, bounds.sync_time
+            )
+        watched_since = failing if failing is not None else started
+        return lookup_due(watched_since, old.cursor, bounds.sync_time)
+
+    def deadline(self, call_id: int, started: int) -> int:
+        """When watching a pending call ends: its lookback's end (waiting for its
+        recording), a day after its first failed transfer, or when it leaves the window."""
+        old, bounds = self.old, self.bounds
+        if call_id in old.failing:
+            return old.failing[call_id] + RETRY_FAILED_TRANSFERS_SECONDS
+        if call_id in old.ends:
+            return old.ends[call_id] + bounds.lookback
+        return started + (bounds.sync_time - bounds.window_start)
 
     def consider(self, call: Call) -> None:
         self.watch_changes(call)
@@ -282,10 +360,7 @@ class _Planner:
             plan.watch[call.id] = call.started_at
             if waits_for_its_recording:
                 plan.waiting.append(call)
-            if waits_for_its_recording and (
-                plan.waiting_from is None or call.started_at < plan.waiting_from
-            ):
-                plan.waiting_from = call.started_at  # its recording is looked for by listing
+                plan.ends[call.id] = call_end(call)  # its lookups are counted from here
         else:
             plan.settled[call.id] = call.started_at
             plan.skipped.append((call, verdict.reason or "not importable"))

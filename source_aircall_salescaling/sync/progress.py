@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from source_aircall_salescaling.aircall.models import Call
+from source_aircall_salescaling.import_rules import call_end
 from source_aircall_salescaling.sync.plan import SyncPlan
 from source_aircall_salescaling.sync.state import STARTED_AT_DRIFT_SECONDS, CallCursor
 
@@ -25,6 +26,7 @@ class SyncProgress:
     emitted_ids: set[int] = field(default_factory=set)
     skipped_ids: set[int] = field(default_factory=set)
     deferred: dict[int, int] = field(default_factory=dict)
+    deferred_ends: dict[int, int] = field(default_factory=dict)  # deferred done calls' ends
     finished: bool = False
     to_emit: set[int] = field(default_factory=set)
 
@@ -51,6 +53,8 @@ class SyncProgress:
         """Not importable now, but it may be on a later sync (watched like a pending call)."""
         self.handled.append(call)
         self.deferred[call.id] = call.started_at
+        if call.is_done:
+            self.deferred_ends[call.id] = call_end(call)
 
     def slot_freed(self) -> None:
         """First sync: a call that held a slot of the cap turned out not importable when
@@ -106,14 +110,26 @@ class SyncProgress:
                                  since = last - 1 s, cursor = last: the rerun is a
                                  later sync that lists from here (pending kept)
 
-        At the end: cursor = T (never back), `since` = `SyncPlan.next_since`."""
+        At the end: cursor = T (never back), `since` = `SyncPlan.next_since`.
+
+        Whatever the moment, a pending done call keeps its end (its lookups are counted
+        from it), and a lookup due but not made stays `overdue`."""
+        plan, old = self.plan, self.plan.old
         saved = self._state()
-        known = {**self.plan.old.failing, **self.plan.failing}
+        known = {**old.failing, **plan.failing}
         failing = {k: v for k, v in known.items() if k in saved.pending}
-        return saved if failing == saved.failing else replace(saved, failing=failing)
+        known_ends = {**old.ends, **plan.ends, **self.deferred_ends}
+        ends = {k: known_ends[k] for k in saved.pending if k in known_ends}
+        # A restart from a state saved mid-sync plans the same sync again: what was
+        # overdue before it still is.
+        owed = plan.overdue if self.finished else old.overdue | plan.overdue
+        overdue = frozenset(k for k in owed if k in saved.pending)
+        if (failing, ends, overdue) == (saved.failing, saved.ends, saved.overdue):
+            return saved
+        return replace(saved, failing=failing, ends=ends, overdue=overdue)
 
     def _state(self) -> CallCursor:
-        """`state` without `failing`."""
+        """`state` without `failing`, `ends` and `overdue`."""
         if self.finished:
             return self._final_state()
         if not self.handled:
@@ -136,7 +152,8 @@ class SyncProgress:
         decided = {**old.seen, **dict(self._settled_after(-1, pending))}
         watched = {k: v for k, v in plan.changeable.items() if k in decided}
         seen.update((k, decided[k]) for k in watched)
-        starts = [v for v in (plan.waiting_from, *watched.values()) if v is not None]
+        # A done call waiting for its recording is fetched by id instead (`sync/plan.py`).
+        starts = list(watched.values())
         relist = min(starts) - STARTED_AT_DRIFT_SECONDS if starts else None
         return CallCursor(cursor, pending, seen, since, self._prints(seen), relist)
 
