@@ -52,7 +52,7 @@ from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
-from . import calls_read, pacing, recordings, scale, storage
+from . import calls_read, costs, pacing, recordings, scale, storage
 from .kit import ROOT, SCRATCH, WORKDIR, Bench
 from .table import print_table
 
@@ -65,6 +65,7 @@ PARTS: dict[str, tuple[str, Part]] = {
     "storage": ("recordings from nginx", lambda bench, _: storage.measure(bench)),
     "pacing": ("pacing against a token bucket", pacing.measure),
     "scale": ("scale model", lambda bench, _: scale.measure(bench)),
+    "costs": ("requests per sync, per connection", lambda bench, _: costs.measure(bench)),
 }
 """The parts in the order they run (the table keeps the `calls` section first)."""
 
