@@ -31,6 +31,9 @@ a process the way Airbyte runs it (`tests/harness.py`), and prints one table:
   URLs with as many threads (target: at least 0.9x), and the connector's peak RSS.
 - scale model: requests and duration of a 100,000-call, 14-day window at 120
   requests/min, from the package's own window splitting over a uniform account.
+- costs (`scripts/bench/costs.py`): Aircall API requests per sync, by path kind, of
+  three connections (records without AI, records with AI, files) at 1,000 and 10,000
+  calls a day: a first, a quiet and a busy sync, the clocks moved 15 minutes each time.
 
 Times are medians of interleaved runs (`--repeats`), so a busy machine hurts both sides
 alike. `--profile` also prints where the connector's time goes in the `calls` read
