@@ -3,5 +3,6 @@
 `__main__.py` is the runner (arguments, which parts, the table); `kit.py` what the parts
 share (paths, the connector runs, request counting); `table.py` the table. The parts:
 `calls_read.py` (with `requests_per_sync.py`), `recordings.py`, `storage.py` (with
-`nginx.py`), `pacing.py`, `scale.py`.
+`nginx.py`), `pacing.py`, `scale.py`,
+`costs.py`.
 """

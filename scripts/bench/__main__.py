@@ -31,6 +31,9 @@ a process the way Airbyte runs it (`tests/harness.py`), and prints one table:
   URLs with as many threads (target: at least 0.9x), and the connector's peak RSS.
 - scale model: requests and duration of a 100,000-call, 14-day window at 120
   requests/min, from the package's own window splitting over a uniform account.
+- costs (`scripts/bench/costs.py`): Aircall API requests per sync, by path kind, of
+  three connections (records without AI, records with AI, files) at 1,000 and 10,000
+  calls a day: a first, a quiet and a busy sync, the clocks moved 15 minutes each time.
 
 Times are medians of interleaved runs (`--repeats`), so a busy machine hurts both sides
 alike. `--profile` also prints where the connector's time goes in the `calls` read
@@ -52,7 +55,7 @@ from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
-from . import calls_read, pacing, recordings, scale, storage
+from . import calls_read, costs, pacing, recordings, scale, storage
 from .kit import ROOT, SCRATCH, WORKDIR, Bench
 from .table import print_table
 
@@ -65,6 +68,7 @@ PARTS: dict[str, tuple[str, Part]] = {
     "storage": ("recordings from nginx", lambda bench, _: storage.measure(bench)),
     "pacing": ("pacing against a token bucket", pacing.measure),
     "scale": ("scale model", lambda bench, _: scale.measure(bench)),
+    "costs": ("requests per sync, per connection", lambda bench, _: costs.measure(bench)),
 }
 """The parts in the order they run (the table keeps the `calls` section first)."""
 
