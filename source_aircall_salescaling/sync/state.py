@@ -239,4 +239,3 @@ def _calls_from_state(value: Any) -> dict[int, int]:
     if isinstance(value, str):
         return unpack_calls(value)
     return {int(k): int(v) for k, v in dict(value).items()}
-
