@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORT_PREFIX = "IMPORT_REPORT "
 INSIGHTS_PREFIX = "INSIGHTS_REPORT "
 AI_STREAMS = ("transcriptions", "summaries", "topics", "sentiments", "action_items")
+ALL_STREAMS = ("users", "calls", "recordings", *AI_STREAMS, "import_decisions")
 
 
 def connector_command() -> list[str]:

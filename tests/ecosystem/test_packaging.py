@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.ecosystem.support import ROOT, load_json
-from tests.harness import AI_STREAMS
+from tests.harness import ALL_STREAMS
 
 PACKAGE = "source_aircall_salescaling"
 SCRIPT = "source-aircall-salescaling"
@@ -133,8 +133,7 @@ def test_the_wheel_carries_the_spec_and_every_schema(installed: dict[str, Path])
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         scripts = wheel.read(entry_points).decode()
     schemas = sorted(p.name for p in (ROOT / PACKAGE / "schemas").glob("*.json"))
-    streams = ["users", "calls", "recordings", *AI_STREAMS, "import_decisions"]
-    assert schemas == sorted(f"{stream}.json" for stream in streams)
+    assert schemas == sorted(f"{stream}.json" for stream in ALL_STREAMS)
     for name in ["spec.json", "py.typed", *(f"schemas/{s}" for s in schemas)]:
         assert f"{PACKAGE}/{name}" in names, f"{name} is not in the wheel"
     assert f"{SCRIPT} = {PACKAGE}.run:run" in scripts
@@ -176,7 +175,7 @@ def test_console_script_discover_loads_every_schema(installed: dict[str, Path]) 
     assert result.returncode == 0, result.stderr
     (catalog,) = [m["catalog"] for m in messages(result.stdout) if m["type"] == "CATALOG"]
     streams = {s["name"]: s for s in catalog["streams"]}
-    assert list(streams) == ["users", "calls", "recordings"]
+    assert list(streams) == list(ALL_STREAMS)
     for name, stream in streams.items():
         packaged = json.loads((ROOT / PACKAGE / "schemas" / f"{name}.json").read_text())
         assert stream["json_schema"]["properties"] == packaged["properties"]

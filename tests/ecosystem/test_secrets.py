@@ -28,6 +28,7 @@ from airbyte_cdk.test.entrypoint_wrapper import (
 from aircall_sandbox.testing import Sandbox
 from source_aircall_salescaling import SourceAircallSalescaling
 from tests.ecosystem.support import SEEDED, as_dicts, load_json
+from tests.harness import ALL_STREAMS
 
 API_ID = "salescaling-id-2f9c"
 TOKEN = "sc-token-7d41c9e2a8f0"
@@ -87,11 +88,7 @@ def test_discover_and_read_with_files_do_not_print_the_key(sandbox: Sandbox) -> 
     catalog = ConfiguredAirbyteCatalogSerializer.load(load_json("configured_catalog.json"))
     output = read(SourceAircallSalescaling(), config, catalog)
     assert not output.errors
-    assert {m["record"]["stream"] for m in as_dicts(output.records)} == {
-        "users",
-        "calls",
-        "recordings",
-    }
+    assert {m["record"]["stream"] for m in as_dicts(output.records)} == set(ALL_STREAMS)
     assert_no_leak(output, TOKEN, API_ID)
 
 

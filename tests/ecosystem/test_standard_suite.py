@@ -30,6 +30,7 @@ from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 from aircall_sandbox.testing import Sandbox
 from source_aircall_salescaling import SourceAircallSalescaling
 from tests.ecosystem.support import INTEGRATION, as_dicts, load_json
+from tests.harness import ALL_STREAMS
 
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
 
@@ -88,7 +89,7 @@ def test_configured_catalog_matches_discover(seeded_sandbox: Sandbox) -> None:
     (catalog,) = [m["catalog"] for m in as_dicts([output.catalog])]
     discovered = {stream["name"]: stream for stream in catalog["streams"]}
     configured = load_json("configured_catalog.json")["streams"]
-    assert [c["stream"]["name"] for c in configured] == ["users", "calls", "recordings"]
+    assert [c["stream"]["name"] for c in configured] == list(ALL_STREAMS)
     assert set(discovered) == {c["stream"]["name"] for c in configured}
     for entry in configured:
         stream = discovered[entry["stream"]["name"]]

@@ -19,7 +19,7 @@ from aircall_sandbox.recordings import recording_sha256
 from aircall_sandbox.testing import Sandbox
 from source_aircall_salescaling.streams.recordings import DOWNLOAD_WORKERS
 from tests.file_destination import FileModeDestination, FileModeViolation
-from tests.harness import AI_STREAMS, ROOT, Connector, catalog
+from tests.harness import ALL_STREAMS, ROOT, Connector, catalog
 from tests.oracle import eligible_calls, newest
 
 FILE_MODE = {"delivery_method": {"delivery_type": "use_file_transfer"}}
@@ -53,9 +53,7 @@ def test_records_mode_discover_offers_every_stream_none_file_based(
     sandbox: Sandbox, connector: Connector
 ) -> None:
     streams = discovered(connector, sandbox.config(**RECORDS_MODE))
-    assert sorted(streams) == sorted(
-        ["users", "calls", "recordings", "import_decisions", *AI_STREAMS]
-    )
+    assert sorted(streams) == sorted(ALL_STREAMS)
     assert not any(stream.get("is_file_based", False) for stream in streams.values())
 
 

@@ -17,6 +17,7 @@ CONTRACT_FIELDS = [
     "max_recording_size_mb",
     "requests_per_minute",
     "lookback_minutes",
+    "insights_lookback_minutes",
     "delivery_method",
 ]
 
