@@ -19,7 +19,15 @@ from source_aircall_salescaling.aircall.windows import TimeWindow
 from source_aircall_salescaling.sync.plan import MAX_LOOKUPS_PER_SYNC
 from tests.harness import catalog
 
-from .kit import PAGE, REQUESTS_SLACK, Bench, calls_in, config_window, count_requests
+from .kit import (
+    PAGE,
+    REQUESTS_SLACK,
+    Bench,
+    calls_in,
+    config_window,
+    count_requests,
+    salescaling_user,
+)
 from .table import Row, Section
 
 NEW_CALLS = 300
@@ -135,12 +143,14 @@ def last_cursor(state: list[dict[str, Any]]) -> int | None:
 QUIET_CALLS_A_DAY = 10_000
 QUIET_LOOKBACKS = (0, 60, 120, 1440)
 QUIET_LISTING_MAX = 3
+WAITING = 500
 SYNC_EVERY = 900
 
 
 def measure_quiet(bench: Bench) -> None:
-    """A sync with no new call, at 10,000 calls a day, for each lookback: a first sync,
-    then one 15 minutes later on the sandbox's clock (calls + recordings selected). Held to
+    """A sync with no new call, at 10,000 calls a day (500 of them a Salescaling user's
+    that never get their recording), for each lookback: a first sync, then one 15 minutes
+    later on the sandbox's clock (calls + recordings selected). Held to
     at most 3 listing requests plus its lookups by id (capped per sync), after a quiet
     spell (the day's last call 3 hours before); right after a busy period (the last call
     at the first sync) for information: the re-listed overlap is then full of calls."""
@@ -148,7 +158,16 @@ def measure_quiet(bench: Bench) -> None:
     for label, quiet_before in (("after 3 h without calls", 3 * 3600), ("right after calls", 0)):
         with Sandbox(seed=5, users=8, calls=0, rate_limit=0) as sandbox:
             sandbox.add_bulk_calls(
-                QUIET_CALLS_A_DAY, spread_seconds=86_400, end_ago_seconds=quiet_before
+                QUIET_CALLS_A_DAY - WAITING, spread_seconds=86_400, end_ago_seconds=quiet_before
+            )
+            # 5% of the day's calls, a Salescaling user's, never get their recording.
+            sandbox.add_calls(
+                WAITING,
+                status="done",
+                recording=False,
+                user_id=salescaling_user(sandbox),
+                started_ago_seconds=quiet_before + 86_400,
+                spread_seconds=86_400,
             )
             for lookback in QUIET_LOOKBACKS:
                 by_kind = quiet_sync(bench, sandbox, lookback)

@@ -25,6 +25,7 @@ from tests.harness import Connector, catalog
 CALLS_A_DAY = 10_000
 QUIET_BEFORE = 3 * 3_600  # the day's last call started this long before the first sync
 EVERY = 900
+WAITING = 500
 
 
 @pytest.fixture(scope="module")
