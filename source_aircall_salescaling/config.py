@@ -42,6 +42,14 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 RECORDS_TRANSFER = "use_records_transfer"
 FILE_TRANSFER = "use_file_transfer"
 DELIVERY_TYPES = (RECORDS_TRANSFER, FILE_TRANSFER)
+# The platform's other file-mode flag: a top-level boolean `use_file_transfer` (the older
+# form of the same switch). The platform runs the job in file mode when either says so
+# (`JobInputService.isDeprecatedFileTransfer`), so the connector does too.
+LEGACY_FILE_TRANSFER_FIELD = "use_file_transfer"
+# The strings the platform's JSON mapper (Jackson 2.x, `StdDeserializer._parseBoolean`)
+# reads as a boolean once trimmed; any other string it refuses, or reads as null.
+_TRUE_TEXTS = ("true", "True", "TRUE")
+_FALSE_TEXTS = ("false", "False", "FALSE")
 
 
 @dataclass(frozen=True)
@@ -180,6 +188,29 @@ def _file_transfer(raw: Mapping[str, Any]) -> bool:
     return bool(kind == FILE_TRANSFER)
 
 
+def _legacy_file_transfer(raw: Mapping[str, Any]) -> bool:
+    """The top-level `use_file_transfer`, read as the platform reads it, so that the two
+    never disagree on whether a job is in file mode (a disagreement would either fail
+    every record at a file destination or write files nothing collects).
+
+    The platform maps the config onto a `Boolean` with Jackson's default coercions:
+    true/false; an integer (0 is false, any other true); the strings true/True/TRUE and
+    false/False/FALSE, trimmed. Everything else it refuses (a float, an object, an array,
+    another string), or reads as null ("", blank, "null"), which its `||` cannot take:
+    the connector refuses all of those, naming the field. Absent or JSON null: not set,
+    like every optional field here."""
+    field = LEGACY_FILE_TRANSFER_FIELD
+    value = raw.get(field)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return value != 0
+    if isinstance(value, str) and value.strip() in _TRUE_TEXTS + _FALSE_TEXTS:
+        return value.strip() in _TRUE_TEXTS
+    shown = repr(value) if isinstance(value, str) else type(value).__name__
+    raise ConfigError(f"Config field '{field}' must be true or false, got {shown}.")
+
+
 def api_url_from_environment(environ: Mapping[str, str] | None = None) -> str:
     """`AIRCALL_API_URL`, or the real API; plain http only towards a loopback host."""
     env = os.environ if environ is None else environ
@@ -245,5 +276,8 @@ def parse_config(
         insights_lookback_minutes=_integer(raw, "insights_lookback_minutes"),
         api_url=api_url_from_environment(environ),
         salescaling_user_emails_as_typed=emails,
-        file_transfer=_file_transfer(raw),
+        # Both flags are read (and a bad one refused); either turns file mode on, as on
+        # the platform: `use_file_transfer: true` wins over a delivery_method that says
+        # records, and a delivery_method that says files wins over `false`.
+        file_transfer=_file_transfer(raw) | _legacy_file_transfer(raw),
     )

@@ -65,7 +65,8 @@ class SourceAircallSalescaling(AbstractSource):
             others = sorted({s.stream.name for s in catalog.streams} - set(FILE_MODE_STREAMS))
             if others:
                 logger.warning(
-                    "Delivery method is Copy Raw Files: only the recordings stream is read, "
+                    "File mode (delivery method Copy Raw Files, or use_file_transfer: true): "
+                    "only the recordings stream is read, "
                     f"not {', '.join(others)} (set up a Replicate Records connection for them)."
                 )
         yield from super().read(logger, config, catalog, state)

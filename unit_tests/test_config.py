@@ -371,3 +371,93 @@ def test_copy_raw_files_turns_file_transfer_on() -> None:
 def test_a_bad_delivery_method_names_the_field(delivery: Any, named: str) -> None:
     with pytest.raises(ConfigError, match=named):
         parse_config(raw_config(delivery_method=delivery), environ=NO_ENV)
+
+
+# use_file_transfer: the platform's other file-mode flag --------------------------------
+#
+# The platform runs a job in file mode when the source config holds a top-level
+# `use_file_transfer: true` or `delivery_method.delivery_type = use_file_transfer`:
+# airbyte-platform, airbyte-server/src/main/kotlin/io/airbyte/server/services/
+# JobInputService.kt, `isDeprecatedFileTransfer` (the same in airbyte-commons-server's
+# JobInputHandler.kt): `useFileTransfer || deliveryMethod.deliveryType == "use_file_transfer"`,
+# after mapping the config onto `SourceActorConfig` (a `Boolean use_file_transfer`) with
+# Jackson's default coercions (jackson-databind 2.19, `StdDeserializer._parseBoolean`).
+
+RECORDS_DELIVERY = {"delivery_type": "use_records_transfer"}
+FILES_DELIVERY = {"delivery_type": "use_file_transfer"}
+
+
+def test_top_level_use_file_transfer_true_turns_file_transfer_on() -> None:
+    config = parse_config(raw_config(use_file_transfer=True), environ=NO_ENV)
+
+    assert config.file_transfer is True
+
+
+def test_top_level_use_file_transfer_false_leaves_records_only() -> None:
+    config = parse_config(raw_config(use_file_transfer=False), environ=NO_ENV)
+
+    assert config.file_transfer is False
+
+
+def test_top_level_use_file_transfer_null_is_as_if_absent() -> None:
+    config = parse_config(raw_config(use_file_transfer=None), environ=NO_ENV)
+
+    assert config.file_transfer is False
+
+
+def test_use_file_transfer_true_wins_over_a_delivery_method_that_says_records() -> None:
+    """The platform ORs the two: the job is in file mode, so the connector must be."""
+    config = parse_config(
+        raw_config(use_file_transfer=True, delivery_method=RECORDS_DELIVERY), environ=NO_ENV
+    )
+
+    assert config.file_transfer is True
+
+
+def test_a_delivery_method_that_says_files_wins_over_use_file_transfer_false() -> None:
+    config = parse_config(
+        raw_config(use_file_transfer=False, delivery_method=FILES_DELIVERY), environ=NO_ENV
+    )
+
+    assert config.file_transfer is True
+
+
+@pytest.mark.parametrize(
+    ("value", "file_transfer"),
+    [
+        ("true", True),
+        ("True", True),
+        ("TRUE", True),
+        (" true ", True),
+        ("false", False),
+        ("False", False),
+        ("FALSE", False),
+        (1, True),
+        (2, True),
+        (0, False),
+    ],
+)
+def test_use_file_transfer_is_read_as_the_platform_reads_a_boolean(
+    value: Any, file_transfer: bool
+) -> None:
+    """Jackson coerces these strings and integers: the connector must agree with the
+    platform on file mode, or the destination fails every record (or no one takes the
+    files)."""
+    config = parse_config(raw_config(use_file_transfer=value), environ=NO_ENV)
+
+    assert config.file_transfer is file_transfer
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "on", "tru", "", "   ", "null", 1.0, [True], {}])
+def test_a_use_file_transfer_the_platform_cannot_read_as_a_boolean_names_the_field(
+    value: Any,
+) -> None:
+    with pytest.raises(ConfigError, match="'use_file_transfer'"):
+        parse_config(raw_config(use_file_transfer=value), environ=NO_ENV)
+
+
+def test_a_bad_use_file_transfer_is_refused_even_when_delivery_method_says_files() -> None:
+    with pytest.raises(ConfigError, match="'use_file_transfer'"):
+        parse_config(
+            raw_config(use_file_transfer="yes", delivery_method=FILES_DELIVERY), environ=NO_ENV
+        )

@@ -12,8 +12,10 @@ What is reproduced, from airbyte-platform's source:
   security context), not as whatever USER the image sets.
 - The inputs: config, catalog and state are files the launcher writes before the
   connector starts; here they are mounted read-only.
-- File mode: with `delivery_method.delivery_type = use_file_transfer` in the source config
-  (`JobInputService.isDeprecatedFileTransfer`), a staging volume is mounted at
+- File mode: with `delivery_method.delivery_type = use_file_transfer`, or a top-level
+  `use_file_transfer: true`, in the source config
+  (airbyte-server/src/main/kotlin/io/airbyte/server/services/JobInputService.kt,
+  `isDeprecatedFileTransfer`; `platform_file_mode` below), a staging volume is mounted at
   `/staging/files` and `AIRBYTE_STAGING_DIRECTORY` is set for the source (workload
   launcher `RuntimeEnvVarFactory`); the destination (bulk CDK `DestinationMessageFactory`)
   then takes every record as a file, played here by tests/file_destination.py from the
@@ -49,8 +51,18 @@ pytestmark = pytest.mark.skipif(
 STAGING_IN_CONTAINER = "/staging/files"
 FILE_MODE = {"delivery_method": {"delivery_type": "use_file_transfer"}}
 RECORDS_MODE = {"delivery_method": {"delivery_type": "use_records_transfer"}}
+LEGACY_FILE_MODE = {"use_file_transfer": True}  # the platform's other flag, no delivery_method
 EVERY_STREAM = catalog(["users", "calls", "recordings"], include_files=False)
 FIRST_SYNC = 15
+
+
+def platform_file_mode(config: dict[str, Any]) -> bool:
+    """`JobInputService.isDeprecatedFileTransfer`: whether the platform mounts the staging
+    volume for this source config (for the boolean values these tests pass)."""
+    delivery = config.get("delivery_method") or {}
+    return config.get("use_file_transfer") is True or (
+        delivery.get("delivery_type") == "use_file_transfer"
+    )
 
 
 @dataclass
@@ -83,7 +95,6 @@ class Platform:
         verb: str,
         config: dict[str, Any] | None = None,
         configured: dict[str, Any] | None = None,
-        file_mode: bool = False,
     ) -> ImageRun:
         inputs = self.workdir / f"inputs-{verb}-{len(list(self.workdir.glob('inputs-*')))}"
         inputs.mkdir(parents=True)
@@ -103,7 +114,7 @@ class Platform:
             "-v", f"{inputs}:/config:ro",
             "-e", f"AIRCALL_API_URL={self.api_url}",
         ]  # fmt: skip
-        if file_mode:
+        if config is not None and platform_file_mode(config):
             self.staging.mkdir(exist_ok=True)
             self.staging.chmod(0o777)  # an emptyDir: writable by the connector's uid
             command += [
@@ -173,7 +184,7 @@ def test_check_in_the_image_succeeds_against_the_sandbox(
 def test_discover_in_the_image_offers_the_streams_of_the_mode(
     platform: Platform, sandbox: Sandbox, mode: dict[str, Any], streams: list[str]
 ) -> None:
-    run = platform.run("discover", sandbox.config(**mode), file_mode=mode is FILE_MODE)
+    run = platform.run("discover", sandbox.config(**mode))
     assert run.returncode == 0, run.stderr[-2000:]
     (message,) = run.of_type("CATALOG")
     discovered = message["catalog"]["streams"]
@@ -197,14 +208,19 @@ def test_records_mode_read_in_the_image_has_every_schema_field_and_no_file(
     assert all(r["data"]["sha256"] is None for r in run.records("recordings"))
 
 
+@pytest.mark.parametrize(
+    "mode", [FILE_MODE, LEGACY_FILE_MODE], ids=["delivery_method", "use_file_transfer"]
+)
 def test_file_mode_read_in_the_image_delivers_exactly_the_expected_recordings(
-    platform: Platform, sandbox: Sandbox, tmp_path: Path
+    platform: Platform, sandbox: Sandbox, tmp_path: Path, mode: dict[str, Any]
 ) -> None:
     """Done when: the platform's environment and mounts, then the destination's part
-    from the printed JSON lines alone (a record without `file` fails it)."""
-    config = sandbox.config(first_sync_max_calls=FIRST_SYNC, **FILE_MODE)
-    run = platform.run("read", config, EVERY_STREAM, file_mode=True)
+    from the printed JSON lines alone (a record without `file` fails it); by either of
+    the platform's file-mode flags, every stream of the catalog selected."""
+    config = sandbox.config(first_sync_max_calls=FIRST_SYNC, **mode)
+    run = platform.run("read", config, EVERY_STREAM)
     assert run.returncode == 0, run.stderr[-2000:]
+    assert {m["record"]["stream"] for m in run.of_type("RECORD")} == {"recordings"}
     destination = FileModeDestination(tmp_path / "bucket", platform.host_path)
     for message in run.messages:
         destination.take(message)
