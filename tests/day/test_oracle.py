@@ -80,7 +80,7 @@ def test_a_calls_record_frozen_once_done_is_caught(
 ) -> None:
     _, expected = day
     emitted = _exact(expected)
-    first = {}
+    first: dict[int, tuple[int, dict[str, Any]]] = {}
     for k, record in emitted.calls:
         first.setdefault(record["id"], (k, record))
     emitted.calls = list(first.values())
