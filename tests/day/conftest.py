@@ -102,7 +102,7 @@ def insights_summary(verdict: InsightsVerdict) -> list[str]:
             f"{len(verdict.missing[stream])}, duplicates {len(verdict.duplicates[stream])}, "
             f"unexpected {len(verdict.unexpected[stream])}, for calls not imported "
             f"{len(verdict.not_imported[stream])}; uncounted arrived "
-            f"{verdict.uncounted_arrived[stream]}; requests per call max "
+            f"{verdict.uncounted_arrived[stream]}; {verdict.requests_total[stream]} requests, per call max "
             f"{verdict.requests_max[stream]}, mean {verdict.requests_mean[stream]}, over 5: "
             f"{len(verdict.requests_over_total[stream])}, twice in a sync: "
             f"{len(verdict.requests_twice_in_a_sync[stream])}"

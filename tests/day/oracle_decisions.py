@@ -18,7 +18,10 @@ its decision changes; the last record per call is its decision at the day's last
 
 Every call of the day that is done at the last sync must have a record (each sync lists
 every new call); a call of the history before the day has one only if the first sync
-listed it (it stops paging once capped), so it is checked only when it has one.
+listed it, so it is checked only when it has one. The first sync stops listing once it
+holds its newest `first_sync_max_calls` importable calls, so the calls it leaves behind
+are usually not listed at all and get no `left_behind_by_first_sync` record (the
+contract asks for a record only of a call a sync listed).
 """
 
 from __future__ import annotations

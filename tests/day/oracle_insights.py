@@ -110,6 +110,7 @@ class InsightsVerdict:
     """(call id, requests) of calls asked more than 5 times."""
     requests_twice_in_a_sync: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     """(call id, sync) where a call was asked more than once in one sync."""
+    requests_total: dict[str, int] = field(default_factory=dict)
     requests_max: dict[str, int] = field(default_factory=dict)
     requests_mean: dict[str, float] = field(default_factory=dict)
     """Per call asked at least once."""
@@ -152,6 +153,7 @@ def judge_insights(
         verdict.requests_over_total[stream] = sorted(
             (i, n) for i, n in total.items() if n > MAX_ASKS_PER_CALL
         )
+        verdict.requests_total[stream] = sum(total.values())
         verdict.requests_max[stream] = max(total.values(), default=0)
         verdict.requests_mean[stream] = round(sum(total.values()) / len(total), 2) if total else 0.0
     return verdict
