@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.day.oracle import DayVerdict, judge
+from tests.day.oracle_decisions import DecisionsVerdict, judge_decisions
+from tests.day.oracle_insights import AI_STREAMS, InsightsVerdict, judge_insights
 from tests.day.simulation import DayOutcome, delays_text, run_day
 
 ENABLED = os.environ.get("AIRCALL_DAY") == "1"
@@ -25,9 +27,40 @@ def day() -> Iterator[tuple[DayOutcome, DayVerdict]]:
         outcome = run_day(workdir)
         verdict = judge(outcome.expected, outcome.emitted)
         _LINES.extend(summary(outcome, verdict))
+        _LINES.extend(insights_summary(insights_verdict(outcome)))
+        _LINES.extend(decisions_summary(decisions_verdict(outcome)))
         yield outcome, verdict
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def recordings_emitted(outcome: DayOutcome) -> set[int]:
+    return {int(record["call_id"]) for _, record in outcome.emitted.recordings}
+
+
+def insights_verdict(outcome: DayOutcome) -> InsightsVerdict:
+    return judge_insights(
+        outcome.insights_expected,
+        outcome.insights_emitted,
+        recordings_emitted(outcome),
+        outcome.insight_requests,
+    )
+
+
+def decisions_verdict(outcome: DayOutcome) -> DecisionsVerdict:
+    return judge_decisions(
+        outcome.decisions_expected, outcome.decisions_emitted, recordings_emitted(outcome)
+    )
+
+
+@pytest.fixture(scope="session")
+def insights(day: tuple[DayOutcome, DayVerdict]) -> InsightsVerdict:
+    return insights_verdict(day[0])
+
+
+@pytest.fixture(scope="session")
+def decisions(day: tuple[DayOutcome, DayVerdict]) -> DecisionsVerdict:
+    return decisions_verdict(day[0])
 
 
 def summary(outcome: DayOutcome, verdict: DayVerdict) -> list[str]:
@@ -57,6 +90,35 @@ def summary(outcome: DayOutcome, verdict: DayVerdict) -> list[str]:
         f"{figures['requests_per_sync_max']}; 429 answers {figures['rate_limited_answers']}; "
         f"state max {figures['state_max_bytes']} bytes; file problems "
         f"{len(outcome.file_problems) + len(outcome.record_file_problems)}",
+    ]
+
+
+def insights_summary(verdict: InsightsVerdict) -> list[str]:
+    lines = []
+    for stream in AI_STREAMS:
+        lines.append(
+            f"{stream}: {verdict.expected[stream]} expected, {verdict.arrived[stream]} arrived"
+            f" (delays {delays_text(verdict.delays[stream])}); missing "
+            f"{len(verdict.missing[stream])}, duplicates {len(verdict.duplicates[stream])}, "
+            f"unexpected {len(verdict.unexpected[stream])}, for calls not imported "
+            f"{len(verdict.not_imported[stream])}; uncounted arrived "
+            f"{verdict.uncounted_arrived[stream]}; {verdict.requests_total[stream]} requests, per call max "
+            f"{verdict.requests_max[stream]}, mean {verdict.requests_mean[stream]}, over 5: "
+            f"{len(verdict.requests_over_total[stream])}, twice in a sync: "
+            f"{len(verdict.requests_twice_in_a_sync[stream])}"
+        )
+    return lines
+
+
+def decisions_summary(verdict: DecisionsVerdict) -> list[str]:
+    finals = ", ".join(f"{d} {n}" for d, n in sorted(verdict.finals.items()))
+    return [
+        f"import_decisions: {verdict.records} records, {verdict.checked} calls checked "
+        f"(last decisions: {finals}); missing {len(verdict.missing)}, wrong last decision "
+        f"{len(verdict.wrong_final)}, repeated {len(verdict.repeated)}, unexpected "
+        f"{len(verdict.unexpected)}; imported but not in recordings "
+        f"{len(verdict.imported_not_in_recordings)}, in recordings but not imported "
+        f"{len(verdict.recordings_not_imported)}",
     ]
 
 

@@ -110,6 +110,10 @@ class DayExpectation:
     recordings_allowed: dict[int, int] = field(default_factory=dict)
     recordings_left_behind: set[int] = field(default_factory=set)
     recording_sizes: dict[int, int] = field(default_factory=dict)
+    too_large_required: dict[int, int] = field(default_factory=dict)
+    too_large_allowed: dict[int, int] = field(default_factory=dict)
+    """Recordings over the size limit, timed like the eligible ones: one that came within
+    the lookback is decided `recording_too_large`; a later one may stay `no_recording`."""
     stuck_ids: frozenset[int] = frozenset()
 
 
@@ -174,13 +178,16 @@ def expect_day(
             expected.calls_settled_checked.add(call.id)
 
     # ---- recordings
-    def eligible(call: ScheduledCall, config: SyncConfig) -> bool:
+    def salescaling(call: ScheduledCall, config: SyncConfig) -> bool:
         email = user_emails.get(call.user_id) if call.user_id is not None else None
-        return (
-            email in config.emails
-            and call.recording_size is not None
-            and call.recording_size <= config.max_recording_size_mb * MIB
-        )
+        return email in config.emails
+
+    def within_limit(call: ScheduledCall, config: SyncConfig) -> bool:
+        size = call.recording_size
+        return size is not None and size <= config.max_recording_size_mb * MIB
+
+    def eligible(call: ScheduledCall, config: SyncConfig) -> bool:
+        return salescaling(call, config) and within_limit(call, config)
 
     ready_first = [
         c
@@ -194,22 +201,26 @@ def expect_day(
     for call in calls:
         if call.recording_at is None or call.recording_size is None:
             continue
-        k = _ready_sync(sync_times, max(call.recording_at, call.visible_at))
-        if k is None or call.id in expected.recordings_left_behind:
+        k_ready = _ready_sync(sync_times, max(call.recording_at, call.visible_at))
+        if k_ready is None or call.id in expected.recordings_left_behind:
             continue
-        if not eligible(call, configs[k]):
+        if not salescaling(call, configs[k_ready]):
             continue
-        expected.recording_sizes[call.id] = call.recording_size
-        if k == 0:
-            expected.recordings_required[call.id] = 0
+        if within_limit(call, configs[k_ready]):
+            expected.recording_sizes[call.id] = call.recording_size
+            on_time, late = expected.recordings_required, expected.recordings_allowed
+        else:
+            on_time, late = expected.too_large_required, expected.too_large_allowed
+        if k_ready == 0:
+            on_time[call.id] = 0
             continue
         k_end = _ready_sync(sync_times, max(call.ended_at, call.visible_at))
         assert k_end is not None
-        low, _ = watched_for(call, k_end, k)
+        low, _ = watched_for(call, k_end, k_ready)
         if call.recording_at - call.ended_at <= low:
-            expected.recordings_required[call.id] = k
+            on_time[call.id] = k_ready
         else:
-            expected.recordings_allowed[call.id] = k
+            late[call.id] = k_ready
     return expected
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import glob
 import json
+import re
 import statistics
 import time
 from collections import Counter
@@ -31,6 +32,14 @@ from typing import Any
 from aircall_sandbox.scenario import AccountShape, DayScenario, generate_day, scenario_to_json
 from aircall_sandbox.testing import Sandbox
 from tests.day.oracle import DayExpectation, Emitted, SyncConfig, expect_day
+from tests.day.oracle_decisions import DecisionsExpectation, expect_decisions
+from tests.day.oracle_insights import (
+    AI_STREAMS,
+    DEFAULT_INSIGHTS_LOOKBACK_MINUTES,
+    INSIGHT_PATH,
+    InsightsExpectation,
+    expect_insights,
+)
 from tests.harness import Connector, ConnectorRun, catalog
 from tests.reliability.support import Sequence, incomplete_final_files, sha256_of
 
@@ -45,6 +54,9 @@ CHANGE_AT_SYNC = 48  # 12:15: the admin raises lookback_minutes
 LOOKBACK_BEFORE, LOOKBACK_AFTER = 30, 60
 FIRST_SYNC_MAX_CALLS = 20
 MAX_RECORDING_SIZE_MB = 1
+INSIGHTS_LOOKBACK_MINUTES = DEFAULT_INSIGHTS_LOOKBACK_MINUTES  # the config leaves it out
+STREAMS = ("users", "calls", "recordings", *AI_STREAMS, "import_decisions")
+_RESOURCE_STREAM = {resource: stream for stream, resource in AI_STREAMS.items()}
 
 
 def libfaketime() -> str | None:
@@ -67,6 +79,13 @@ class DayOutcome:
     record_file_problems: list[str]
     users_emitted: list[int] = field(default_factory=list)
     users_expected: int = 0
+    insights_expected: InsightsExpectation = field(default_factory=InsightsExpectation)
+    insights_emitted: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    """Per AI stream, (sync, call id) of each record, in order."""
+    insight_requests: list[list[tuple[str, int]]] = field(default_factory=list)
+    """Per sync, (stream, call id) of each insight request the sandbox received."""
+    decisions_expected: DecisionsExpectation = field(default_factory=DecisionsExpectation)
+    decisions_emitted: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
     def failed_syncs(self) -> list[tuple[int, int]]:
         return [(k, run.returncode) for k, run in enumerate(self.runs) if run.returncode != 0]
@@ -126,7 +145,14 @@ def run_day(workdir: Path, syncs: int = SYNCS) -> DayOutcome:
         sync_times = [DAY_START + EVERY * (k + 1) for k in range(syncs)]
         configs = [config_for(sandbox, k) for k in range(syncs)]
         emails = {int(u["id"]): str(u["email_normalized"]) for u in sandbox.users()}
-        expected = expect_day(scenario, sync_times, [oracle_config(c) for c in configs], emails)
+        oracle_configs = [oracle_config(c) for c in configs]
+        expected = expect_day(scenario, sync_times, oracle_configs, emails)
+        insights_expected = expect_insights(scenario, expected, INSIGHTS_LOOKBACK_MINUTES)
+        silent = frozenset(int(i) for i in sandbox.account_shape()["silent_number_ids"])
+        decisions_expected = expect_decisions(scenario, expected, oracle_configs, emails, silent)
+        insights: dict[str, list[tuple[int, int]]] = {stream: [] for stream in AI_STREAMS}
+        insight_requests: list[list[tuple[str, int]]] = []
+        decisions: list[tuple[int, dict[str, Any]]] = []
         sequence = Sequence()
         emitted = Emitted()
         requests: list[int] = []
@@ -134,7 +160,7 @@ def run_day(workdir: Path, syncs: int = SYNCS) -> DayOutcome:
         sizes: list[int] = []
         record_problems: list[str] = []
         users: list[int] = []
-        configured = catalog(include_files=True)
+        configured = catalog(STREAMS, include_files=True)
         for k, sync_time in enumerate(sync_times):
             offset = sync_time - int(time.time())
             sandbox.set_clock_offset(offset)
@@ -149,9 +175,13 @@ def run_day(workdir: Path, syncs: int = SYNCS) -> DayOutcome:
             log = sandbox.requests_log(host="api")
             requests.append(len(log))
             limited += sum(1 for r in log if r["status"] == 429)
+            insight_requests.append(_insight_requests(sandbox))
             sizes.append(len(json.dumps(sequence.state or [])))
             emitted.calls += [(k, record) for record in run.records("calls")]
             users += run.ids("users")
+            for stream in AI_STREAMS:
+                insights[stream] += [(k, call_id) for call_id in run.ids(stream)]
+            decisions += [(k, record) for record in run.records("import_decisions")]
             for message in run.record_messages("recordings"):
                 emitted.recordings.append((k, message["record"]["data"]))
                 record_problems += _file_problems(message["record"])
@@ -170,7 +200,22 @@ def run_day(workdir: Path, syncs: int = SYNCS) -> DayOutcome:
         record_file_problems=record_problems,
         users_emitted=users,
         users_expected=users_expected,
+        insights_expected=insights_expected,
+        insights_emitted=insights,
+        insight_requests=insight_requests,
+        decisions_expected=decisions_expected,
+        decisions_emitted=decisions,
     )
+
+
+def _insight_requests(sandbox: Sandbox) -> list[tuple[str, int]]:
+    """(stream, call id) of each Aircall AI request of the sync, from the sandbox's log."""
+    asked = []
+    for entry in sandbox.requests_log(host="api", path_pattern=INSIGHT_PATH):
+        match = re.fullmatch(r"/v1/calls/(\d+)/(\w+)", str(entry["path"]))
+        assert match is not None, entry["path"]
+        asked.append((_RESOURCE_STREAM[match.group(2)], int(match.group(1))))
+    return asked
 
 
 def _file_problems(record: dict[str, Any]) -> list[str]:

@@ -10,6 +10,13 @@ import pytest
 
 from aircall_sandbox.scenario import AccountShape, DayScenario, generate_day
 from tests.day.oracle import CallView, DayExpectation, Emitted, SyncConfig, expect_day, judge
+from tests.day.oracle_decisions import DecisionsExpectation, expect_decisions, judge_decisions
+from tests.day.oracle_insights import (
+    AI_STREAMS,
+    InsightsExpectation,
+    expect_insights,
+    judge_insights,
+)
 
 START = 1_794_787_200
 SHAPE = AccountShape((1, 2, 3, 4), (10,), (20,), (100,), (1, 3))
@@ -80,7 +87,7 @@ def test_a_calls_record_frozen_once_done_is_caught(
 ) -> None:
     _, expected = day
     emitted = _exact(expected)
-    first = {}
+    first: dict[int, tuple[int, dict[str, Any]]] = {}
     for k, record in emitted.calls:
         first.setdefault(record["id"], (k, record))
     emitted.calls = list(first.values())
@@ -112,3 +119,119 @@ def test_a_call_emitted_again_unchanged_is_caught(
     emitted.calls.append((min(k + 1, 95), record))
     verdict = judge(expected, emitted)
     assert verdict.calls_unchanged_again
+
+
+# ---- Aircall AI streams and import_decisions
+@pytest.fixture(scope="module")
+def insights(day: tuple[DayScenario, DayExpectation]) -> InsightsExpectation:
+    scenario, expected = day
+    return expect_insights(scenario, expected)
+
+
+@pytest.fixture(scope="module")
+def decisions(day: tuple[DayScenario, DayExpectation]) -> DecisionsExpectation:
+    scenario, expected = day
+    configs = [_config(30 if k < 48 else 60) for k in range(96)]
+    return expect_decisions(scenario, expected, configs, EMAILS, frozenset({20}))
+
+
+def _exact_insights(
+    insights: InsightsExpectation,
+) -> tuple[dict[str, list[tuple[int, int]]], list[list[tuple[str, int]]]]:
+    """The required insights at the first sync they can arrive, one request each."""
+    emitted: dict[str, list[tuple[int, int]]] = {s: [] for s in AI_STREAMS}
+    requests: list[list[tuple[str, int]]] = [[] for _ in range(96)]
+    for stream, required in insights.required.items():
+        for call_id, k in sorted(required.items(), key=lambda item: item[1]):
+            emitted[stream].append((k, call_id))
+            requests[k].append((stream, call_id))
+    return emitted, requests
+
+
+def _exact_decisions(decisions: DecisionsExpectation) -> list[tuple[int, dict[str, Any]]]:
+    return [
+        (95, {"call_id": call_id, "decision": min(options, key=lambda d: (d == "imported", d))})
+        for call_id, options in decisions.final.items()
+    ]
+
+
+def test_the_day_asks_for_insights_of_every_stream_and_decisions_of_every_kind(
+    day: tuple[DayScenario, DayExpectation],
+    insights: InsightsExpectation,
+    decisions: DecisionsExpectation,
+) -> None:
+    _, expected = day
+    for stream in AI_STREAMS:
+        assert insights.required[stream].keys() <= expected.recordings_required.keys()
+        assert len(insights.required[stream]) > 10
+    assert any(insights.uncounted.values())
+    finals = {d for options in decisions.final.values() if len(options) == 1 for d in options}
+    assert {"imported", "not_a_salescaling_user", "no_recording"} <= finals
+    assert decisions.required <= decisions.final.keys()
+
+
+def test_exact_insights_and_decisions_are_judged_clean(
+    day: tuple[DayScenario, DayExpectation],
+    insights: InsightsExpectation,
+    decisions: DecisionsExpectation,
+) -> None:
+    _, expected = day
+    imported = set(expected.recordings_required)
+    emitted, requests = _exact_insights(insights)
+    verdict = judge_insights(insights, emitted, imported, requests)
+    assert verdict.arrived == verdict.expected
+    assert not any(verdict.missing.values()) and not any(verdict.duplicates.values())
+    assert not any(verdict.unexpected.values()) and not any(verdict.not_imported.values())
+    assert set(verdict.requests_max.values()) == {1}
+    judged = judge_decisions(decisions, _exact_decisions(decisions), imported)
+    assert judged.checked == len(decisions.final)
+    assert judged.missing == [] and judged.wrong_final == [] and judged.repeated == []
+    assert judged.imported_not_in_recordings == [] and judged.recordings_not_imported == []
+
+
+def test_an_insight_missing_twice_or_for_a_call_not_imported_is_caught(
+    day: tuple[DayScenario, DayExpectation], insights: InsightsExpectation
+) -> None:
+    scenario, expected = day
+    emitted, requests = _exact_insights(insights)
+    missing = emitted["summaries"].pop()
+    twice = emitted["topics"][0]
+    emitted["topics"].append((twice[0] + 1, twice[1]))
+    not_imported = next(c.id for c in scenario.calls if c.id not in expected.recordings_required)
+    emitted["sentiments"].append((95, not_imported))
+    verdict = judge_insights(insights, emitted, set(expected.recordings_required), requests)
+    assert verdict.missing["summaries"] == [missing[1]]
+    assert verdict.duplicates["topics"] == [twice[1]]
+    assert verdict.unexpected["sentiments"] == [not_imported]
+    assert verdict.not_imported["sentiments"] == [not_imported]
+
+
+def test_a_call_asked_twice_in_a_sync_or_six_times_is_caught(
+    day: tuple[DayScenario, DayExpectation], insights: InsightsExpectation
+) -> None:
+    _, expected = day
+    emitted, requests = _exact_insights(insights)
+    k, (_, call_id) = next((k, r) for k, asked in enumerate(requests) for r in asked)
+    requests[k].append(("transcriptions", call_id))
+    for later in range(k + 1, k + 5):
+        requests[later].append(("transcriptions", call_id))
+    verdict = judge_insights(insights, emitted, set(expected.recordings_required), requests)
+    assert verdict.requests_twice_in_a_sync["transcriptions"] == [(call_id, k)]
+    assert verdict.requests_over_total["transcriptions"] == [(call_id, 6)]
+    assert verdict.requests_max["transcriptions"] == 6
+
+
+def test_a_wrong_last_decision_a_repeat_and_an_import_without_recording_are_caught(
+    day: tuple[DayScenario, DayExpectation], decisions: DecisionsExpectation
+) -> None:
+    _, expected = day
+    records = _exact_decisions(decisions)
+    imported = sorted(expected.recordings_required)
+    wrong = next(i for i, options in decisions.final.items() if options == {"no_recording"})
+    records.append((95, {"call_id": wrong, "decision": "imported"}))
+    again = records[0]
+    records.append((95, dict(again[1])))
+    judged = judge_decisions(decisions, records, set(imported[1:]))
+    assert judged.wrong_final == [(wrong, ["no_recording"], "imported")]
+    assert judged.repeated == [(again[1]["call_id"], 95, again[1]["decision"])]
+    assert judged.imported_not_in_recordings == sorted([imported[0], wrong])
