@@ -159,6 +159,8 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
             elif wait.given_up(self.lookback, now):
                 del self.waiting[call_id]
                 self.dropped += 1
+            else:
+                self.waiting[call_id] = wait.after_failed_ask(self.lookback, now)
 
     # The sync's new importable calls ---------------------------------------------------
     def emit_batch(self, batch: list[Call], progress: SyncProgress) -> Iterable[StreamData]:

@@ -53,6 +53,14 @@ class InsightWait:
         times = ask_times(self.ended, self.deadline(lookback_seconds))
         return InsightWait(self.started_at, self.ended, max(self.asked + 1, passed(times, now)))
 
+    def after_failed_ask(self, lookback_seconds: int, now: int) -> InsightWait:
+        """A failed request (not a 404) spends its checkpoint, so that an outage costs no
+        more requests than the schedule, except the last: that one stays due on every
+        sync (for a day past the deadline at most, `given_up`), so the call is not lost."""
+        times = ask_times(self.ended, self.deadline(lookback_seconds))
+        asked = max(self.asked, min(passed(times, now), len(times) - 1))
+        return InsightWait(self.started_at, self.ended, asked)
+
     def over(self, lookback_seconds: int, now: int) -> bool:
         """Past the deadline with every checkpoint asked: dropped."""
         deadline = self.deadline(lookback_seconds)
