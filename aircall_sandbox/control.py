@@ -184,9 +184,7 @@ def _patch_call(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[st
     "/calls/{call_id}",
     "delete a call as Aircall would: gone from lists, GET /v1/calls/{id} answers 404",
 )
-def _delete_call(
-    app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]
-) -> Result:
+def _delete_call(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
     call = app.world.delete_call(int(m["call_id"]))
     return 200, {"deleted": call.to_control()}
 
