@@ -229,7 +229,8 @@ class Sandbox:
         return {"AIRCALL_API_URL": self.api_url}
 
     # -------------------------------------------------------------- control
-    def _control(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+    def _control(self, method: str, path: str, body: Any = None, /, **params: Any) -> Any:
+        # Positional-only: a query parameter may be called ``path`` (``requests_log``).
         response = self._http.request(
             method, f"{self.control_url}{path}", json=body, params=params or None, timeout=60
         )

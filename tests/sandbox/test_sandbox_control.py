@@ -174,3 +174,12 @@ def test_the_call_index_stays_consistent_after_a_deletion(sandbox: Sandbox) -> N
     ids = {c["id"] for c in listed["calls"]}
     assert first[1]["id"] not in ids
     assert {first[0]["id"], first[2]["id"]} | {c["id"] for c in later} <= ids
+
+
+def test_the_request_log_filters_by_exact_path(sandbox: Sandbox) -> None:
+    (call,) = sandbox.add_calls(1)
+    sandbox.clear_log()
+    sandbox.api_get(f"/v1/calls/{call['id']}")
+    sandbox.api_get("/v1/ping")
+    entries = sandbox.requests_log(host="api", path=f"/v1/calls/{call['id']}")
+    assert [e["path"] for e in entries] == [f"/v1/calls/{call['id']}"]
