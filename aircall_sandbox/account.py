@@ -438,6 +438,20 @@ class SandboxWorld:
             call.recording_size = None
             return call
 
+    def delete_call(self, call_id: int) -> SandboxCall:
+        """Delete a call as Aircall would: it leaves every list, ``GET /v1/calls/{id}``,
+        its insights and its media answer 404. A scenario call cannot be deleted (the
+        replay would bring it back): 409."""
+        with self.lock:
+            self._advance()
+            if call_id in self._scheduled:
+                raise ModelError(f"call {call_id} belongs to the loaded day scenario", 409)
+            call = self.index.remove(call_id)
+            if call is None:
+                raise ModelError(f"unknown call {call_id}", 404)
+            self.insight_overrides.pop(call_id, None)
+            return call
+
     def update_call(self, call_id: int, changes: Mapping[str, Any]) -> SandboxCall:
         """Rewrite fields of a call (Aircall rewrites duration/cost, moves started_at)."""
         with self.lock:
@@ -450,8 +464,11 @@ class SandboxWorld:
             return call
 
     def consume_fail(self, call: SandboxCall) -> bool:
-        """True (and one less to go) when this download must fail with a 503."""
+        """True (and one less to go) when this download must fail with a 503; always true
+        while the recording is flagged ``fail_always``."""
         with self.lock:
+            if call.fail_always:
+                return True
             if call.fail_next > 0:
                 call.fail_next -= 1
                 return True

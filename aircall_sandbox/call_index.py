@@ -47,6 +47,14 @@ class CallIndex:
         del self._order[index]
         bisect.insort(self._order, (new_started_at, call_id))
 
+    def remove(self, call_id: int) -> SandboxCall | None:
+        """Take one call out (Aircall deleted it): gone from ``calls`` and every window."""
+        call = self.calls.pop(call_id, None)
+        if call is not None:
+            index = bisect.bisect_left(self._order, (call.started_at, call_id))
+            del self._order[index]
+        return call
+
     def drop(self, ids: set[int]) -> None:
         for call_id in ids:
             self.calls.pop(call_id, None)

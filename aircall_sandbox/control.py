@@ -179,6 +179,16 @@ def _patch_call(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[st
     return 200, {"call": call.to_control()}
 
 
+@_route(
+    "DELETE",
+    "/calls/{call_id}",
+    "delete a call as Aircall would: gone from lists, GET /v1/calls/{id} answers 404",
+)
+def _delete_call(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    call = app.world.delete_call(int(m["call_id"]))
+    return 200, {"deleted": call.to_control()}
+
+
 @_route("POST", "/calls/{call_id}/finish", "end a call: {recording, recording_size, duration}")
 def _finish(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
     call = app.world.finish_call(int(m["call_id"]), b)
@@ -189,7 +199,7 @@ def _finish(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, A
     "POST",
     "/calls/{call_id}/recording",
     "attach/replace a recording: {size, no_content_length, short_body, lying_length, "
-    "lying_actual_size, redirect, fail_next}",
+    "lying_actual_size, redirect, fail_next, fail_always}",
 )
 def _attach(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
     call = app.world.attach_recording(int(m["call_id"]), b)

@@ -155,6 +155,7 @@ class SandboxCall:
     lying_actual_size: int | None = None
     redirect: bool = False
     fail_next: int = 0
+    fail_always: bool = False
     url_serial_min: int = 0
 
     @property
@@ -183,6 +184,7 @@ class SandboxCall:
             "lying_actual_size": self.lying_actual_size,
             "redirect": self.redirect,
             "fail_next": self.fail_next,
+            "fail_always": self.fail_always,
         }
 
     def to_control(self) -> dict[str, Any]:
@@ -227,7 +229,7 @@ class ModelError(ValueError):
         self.status = status
 
 
-FLAG_NAMES = ("no_content_length", "short_body", "lying_length", "redirect")
+FLAG_NAMES = ("no_content_length", "short_body", "lying_length", "redirect", "fail_always")
 """Download behaviours a recording can be given through the control API."""
 
 # Fields the control API may set on a user or a call, with the type each must have.
@@ -243,7 +245,7 @@ CALL_FIELDS: dict[str, Any] = {
     "recording_size": int, "voicemail_size": int, "direction": str,
     "assigned_to_id": int, "transferred_by_id": int, "transferred_to_id": int,
     "no_content_length": bool, "short_body": bool, "lying_length": bool,
-    "lying_actual_size": int, "redirect": bool, "fail_next": int,
+    "lying_actual_size": int, "redirect": bool, "fail_next": int, "fail_always": bool,
 }  # fmt: skip
 
 

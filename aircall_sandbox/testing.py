@@ -229,7 +229,8 @@ class Sandbox:
         return {"AIRCALL_API_URL": self.api_url}
 
     # -------------------------------------------------------------- control
-    def _control(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+    def _control(self, method: str, path: str, body: Any = None, /, **params: Any) -> Any:
+        # Positional-only: a query parameter may be called ``path`` (``requests_log``).
         response = self._http.request(
             method, f"{self.control_url}{path}", json=body, params=params or None, timeout=60
         )
@@ -297,11 +298,18 @@ class Sandbox:
         self, call_id: int, size: int | None = None, **flags: Any
     ) -> dict[str, Any]:
         """Attach/replace a recording; flags: no_content_length, short_body, lying_length,
-        lying_actual_size, redirect, fail_next."""
+        lying_actual_size, redirect, fail_next (that many GETs answer 503), fail_always
+        (every GET answers 503 until the flag is cleared: ``update_call(id,
+        fail_always=False)`` or a new recording)."""
         body: dict[str, Any] = dict(flags)
         if size is not None:
             body["size"] = size
         return dict(self._control("POST", f"/calls/{call_id}/recording", body)["call"])
+
+    def delete_call(self, call_id: int) -> dict[str, Any]:
+        """Delete a call in Aircall: it leaves every list, and ``GET /v1/calls/{id}`` (its
+        insights and media too) answers 404. Returns the call as it was."""
+        return dict(self._control("DELETE", f"/calls/{call_id}")["deleted"])
 
     def remove_recording(self, call_id: int) -> dict[str, Any]:
         return dict(self._control("DELETE", f"/calls/{call_id}/recording")["call"])

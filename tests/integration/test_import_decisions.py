@@ -188,3 +188,61 @@ def test_alone_it_makes_the_requests_recordings_would(
         "read", config, catalog(["import_decisions"])
     )
     assert sandbox.request_counts(host=None) == recordings
+
+
+def test_a_call_deleted_in_aircall_before_it_was_imported_ends_as_call_deleted(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    """Deleted while it waits for its recording: the connector looks pending calls up by
+    id (or misses them in the re-listed range) on a schedule, and a 404 decides it. The
+    lookback is long enough that it is still waiting on every sync here."""
+    call = done_call(sandbox, user(sandbox, salescaling=True)["id"], recording=False)
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=5, lookback_minutes=120)
+    syncs.run()
+    assert [r["decision"] for r in syncs.decisions()[call["id"]]] == ["waiting_for_recording"]
+
+    sandbox.delete_call(call["id"])
+    for _ in range(6):  # 90 minutes at most: still within the lookback
+        syncs.advance(15)
+        syncs.run()
+        if syncs.last(call["id"])["decision"] != "waiting_for_recording":
+            break
+
+    decisions = syncs.decisions().get(call["id"], [])
+    assert [r["decision"] for r in decisions] == ["waiting_for_recording", "call_deleted"]
+    deleted = decisions[-1]
+    assert deleted["reason"] == "The call was deleted in Aircall before it was imported."
+    assert deleted["started_at"] == decisions[0]["started_at"]
+    assert deleted["decided_at"] > decisions[0]["decided_at"]
+    assert all(call["id"] not in run.ids("recordings") for run in syncs.runs)
+
+
+def test_a_recording_the_storage_host_never_serves_is_given_up_after_a_day(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    """Every GET of the file answers 503 (the downloader retries each with the CDK's
+    backoff, about 15 s a sync): retried on later syncs for a day after the first failure,
+    then given up as `recording_unavailable`. The connector believes an Aircall `Date` at
+    most a day away from its own clock, so the 25 hours go from 2 hours back to 23 ahead."""
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=5)
+    syncs.advance(-2 * 60)
+    call = done_call(sandbox, user(sandbox, salescaling=True)["id"])
+    sandbox.attach_recording(call["id"], fail_always=True)
+    syncs.run()
+    assert "imported" not in [r["decision"] for r in syncs.decisions().get(call["id"], [])]
+
+    syncs.advance(25 * 60)
+    for _ in range(2):
+        syncs.run()
+        if call["id"] in syncs.decisions():
+            break
+        syncs.advance(15)
+
+    decisions = syncs.decisions().get(call["id"], [])
+    values = [r["decision"] for r in decisions]
+    assert values and values[-1] == "recording_unavailable", values
+    assert "imported" not in values
+    assert "given up" in decisions[-1]["reason"], decisions[-1]["reason"]
+    assert all(call["id"] not in run.ids("recordings") for run in syncs.runs)
+    served = sandbox.requests_log(host="storage", path=f"/recordings/{call['id']}.mp3")
+    assert served and {r["status"] for r in served} == {503}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 
 from aircall_sandbox.testing import Sandbox, SandboxError
 
@@ -133,3 +134,52 @@ def test_finishing_with_a_long_duration_never_ends_in_the_future(sandbox: Sandbo
     finished = sandbox.finish_call(live["id"], duration=3600)
     assert finished["ended_at"] <= sandbox.now()
     assert finished["duration"] == finished["ended_at"] - finished["started_at"]
+
+
+def test_a_deleted_call_leaves_the_lists_and_answers_404(sandbox: Sandbox) -> None:
+    calls = sandbox.add_calls(
+        3, status="done", recording=True, recording_size=4096, started_ago_seconds=300,
+        spread_seconds=0,
+    )  # fmt: skip
+    kept, gone = [calls[0], calls[2]], calls[1]  # three calls of the same second
+    url = sandbox.api_get(f"/v1/calls/{gone['id']}").json()["call"]["recording"]
+    second = gone["started_at"]
+
+    deleted = sandbox.delete_call(gone["id"])
+
+    assert deleted["id"] == gone["id"]
+    answer = sandbox.api_get(f"/v1/calls/{gone['id']}")
+    assert answer.status_code == 404 and answer.json() == {"message": "Not Found"}
+    listed = sandbox.api_get("/v1/calls", **{"from": second - 1, "to": second}).json()
+    assert [c["id"] for c in listed["calls"]] == [c["id"] for c in kept]
+    assert listed["meta"]["total"] == 2
+    assert gone["id"] not in {c["id"] for c in sandbox.calls()}
+    assert requests.get(url, timeout=10).status_code == 404
+    with pytest.raises(SandboxError, match="404"):
+        sandbox.delete_call(gone["id"])
+
+
+def test_the_call_index_stays_consistent_after_a_deletion(sandbox: Sandbox) -> None:
+    first = sandbox.add_calls(3, started_ago_seconds=400, spread_seconds=0)
+    sandbox.delete_call(first[1]["id"])
+    later = sandbox.add_calls(2, started_ago_seconds=400, spread_seconds=0)
+    low = first[0]["started_at"] - 1
+    high = max(c["started_at"] for c in later)
+    listed = sandbox.api_get("/v1/calls", per_page=50, **{"from": low, "to": high}).json()
+    expected = [
+        (c["started_at"], c["id"]) for c in sandbox.calls() if low < c["started_at"] <= high
+    ]
+    assert [(c["started_at"], c["id"]) for c in listed["calls"]] == expected
+    assert expected == sorted(expected) and listed["meta"]["total"] == len(expected)
+    ids = {c["id"] for c in listed["calls"]}
+    assert first[1]["id"] not in ids
+    assert {first[0]["id"], first[2]["id"]} | {c["id"] for c in later} <= ids
+
+
+def test_the_request_log_filters_by_exact_path(sandbox: Sandbox) -> None:
+    (call,) = sandbox.add_calls(1)
+    sandbox.clear_log()
+    sandbox.api_get(f"/v1/calls/{call['id']}")
+    sandbox.api_get("/v1/ping")
+    entries = sandbox.requests_log(host="api", path=f"/v1/calls/{call['id']}")
+    assert [e["path"] for e in entries] == [f"/v1/calls/{call['id']}"]

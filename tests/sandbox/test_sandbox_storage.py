@@ -204,3 +204,16 @@ def test_done_call_without_live_recording_has_no_recording(sandbox: Sandbox) -> 
     calls = sandbox.api_get("/v1/calls", per_page=50).json()["calls"]
     off = [c for c in calls if not c["number"]["live_recording_activated"]]
     assert off and all(c["recording"] is None for c in off)
+
+
+def test_fail_always_answers_503_to_every_get_until_cleared(sandbox: Sandbox) -> None:
+    call = done_call(sandbox)
+    flagged = sandbox.attach_recording(call["id"], size=SMALL, fail_always=True)
+    assert flagged["flags"]["fail_always"] is True
+    url = recording_url(sandbox, call["id"])
+    probe = {"Range": "bytes=0-0"}
+    assert [download(url, headers=probe).status_code for _ in range(3)] == [503] * 3
+    assert download(url).status_code == 503
+    sandbox.update_call(call["id"], fail_always=False)
+    assert download(url, headers=probe).status_code == 206
+    assert download(url).status_code == 200
