@@ -243,3 +243,39 @@ class Connector:
             cpu_seconds=usage.ru_utime + usage.ru_stime,
             peak_rss_kib=usage.ru_maxrss,
         )
+
+
+class SyncSequence:
+    """Syncs of one connection as time passes: each from the last states of the one
+    before, the sandbox's clock moved between them (the connector takes each sync's time
+    from Aircall's `Date`, which the sandbox stamps with its own clock)."""
+
+    def __init__(
+        self, sandbox: Any, connector: Connector, catalog: dict[str, Any], **config: Any
+    ) -> None:
+        self.sandbox, self.connector, self.catalog, self.config = (
+            sandbox,
+            connector,
+            catalog,
+            config,
+        )
+        self.state: list[dict[str, Any]] | None = None
+        self.offset = 0
+        self.runs: list[ConnectorRun] = []
+
+    def run(self, catalog: dict[str, Any] | None = None) -> ConnectorRun:
+        run = self.connector.run(
+            "read", self.sandbox.config(**self.config), catalog or self.catalog, state=self.state
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        self.state = run.states()
+        self.runs.append(run)
+        return run
+
+    def advance(self, minutes: int) -> None:
+        self.offset += minutes * 60
+        self.sandbox.set_clock_offset(self.offset)
+
+    def emitted(self, stream: str) -> list[int]:
+        """The ids of every record of `stream` over the sequence, in order."""
+        return [call_id for run in self.runs for call_id in run.ids(stream)]

@@ -8,34 +8,17 @@ from collections import defaultdict
 from typing import Any
 
 from aircall_sandbox.testing import Sandbox
-from tests.harness import Connector, ConnectorRun, catalog
+from tests.harness import Connector, SyncSequence, catalog
 from tests.oracle import MIB
 
 BOTH = catalog(["recordings", "import_decisions"], include_files=False)
-MINUTE = 60
 
 
-class Syncs:
-    """Syncs of the given streams, each from the last states of the one before."""
+class Syncs(SyncSequence):
+    """`recordings` and `import_decisions` over syncs, and each call's decisions."""
 
     def __init__(self, sandbox: Sandbox, connector: Connector, **config: Any) -> None:
-        self.sandbox, self.connector, self.config = sandbox, connector, config
-        self.state: list[dict[str, Any]] | None = None
-        self.offset = 0
-        self.runs: list[ConnectorRun] = []
-
-    def run(self, catalog_: dict[str, Any] = BOTH) -> ConnectorRun:
-        run = self.connector.run(
-            "read", self.sandbox.config(**self.config), catalog_, state=self.state
-        )
-        assert run.returncode == 0, run.stderr[-2000:]
-        self.state = run.states()
-        self.runs.append(run)
-        return run
-
-    def advance(self, minutes: int) -> None:
-        self.offset += minutes * MINUTE
-        self.sandbox.set_clock_offset(self.offset)
+        super().__init__(sandbox, connector, BOTH, **config)
 
     def decisions(self) -> dict[int, list[dict[str, Any]]]:
         """Each call's decision records, in the order they came."""

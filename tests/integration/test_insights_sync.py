@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from aircall_sandbox.testing import Sandbox
-from tests.harness import AI_STREAMS, Connector, ConnectorRun, catalog
+from tests.harness import AI_STREAMS, Connector, ConnectorRun, SyncSequence, catalog
 
 ALL_AI = catalog(["recordings", *AI_STREAMS])
 AI_ONLY = catalog(list(AI_STREAMS))
@@ -45,34 +45,18 @@ def ai_requests(sandbox: Sandbox) -> Counter[tuple[int, str]]:
     return asked
 
 
-class Syncs:
-    """Syncs every 15 minutes of sandbox time, each from the last states of the one
-    before; the records of every sync, by stream."""
+class Syncs(SyncSequence):
+    """The AI streams over syncs, and the AI requests each sync made."""
 
     def __init__(self, sandbox: Sandbox, connector: Connector, **config: Any) -> None:
-        self.sandbox, self.connector, self.config = sandbox, connector, config
-        self.state: list[dict[str, Any]] | None = None
-        self.offset = 0
-        self.runs: list[ConnectorRun] = []
+        super().__init__(sandbox, connector, ALL_AI, **config)
         self.requests_per_sync: list[Counter[tuple[int, str]]] = []
 
-    def run(self, catalog_: dict[str, Any] = ALL_AI) -> ConnectorRun:
+    def run(self, catalog: dict[str, Any] | None = None) -> ConnectorRun:
         before = ai_requests(self.sandbox)
-        run = self.connector.run(
-            "read", self.sandbox.config(**self.config), catalog_, state=self.state
-        )
-        assert run.returncode == 0, run.stderr[-2000:]
+        run = super().run(catalog)
         self.requests_per_sync.append(ai_requests(self.sandbox) - before)
-        self.state = run.states()
-        self.runs.append(run)
         return run
-
-    def advance(self, minutes: int) -> None:
-        self.offset += minutes * MINUTE
-        self.sandbox.set_clock_offset(self.offset)
-
-    def emitted(self, stream: str) -> list[int]:
-        return [call_id for run in self.runs for call_id in run.ids(stream)]
 
 
 def recent_call(sandbox: Sandbox, user_id: int, ended_ago: int = 120) -> dict[str, Any]:
