@@ -77,8 +77,9 @@ class SyncProgress:
         self, since: int, pending: Mapping[int, int], until: int | None = None
     ) -> Iterator[tuple[int, int]]:
         """Settled calls with since < started_at (<= until), decided or not to emit."""
-        low = bisect_right(self._settled_times, since)
-        high = len(self._settled_times) if until is None else bisect_right(self._settled_times, until)
+        times = self._settled_times
+        low = bisect_right(times, since)
+        high = len(times) if until is None else bisect_right(times, until)
         for call_id, started in zip(
             self._settled_ids[low:high], self._settled_times[low:high], strict=True
         ):
