@@ -126,6 +126,43 @@ def test_first_sync_state_after_each_batch_holds_the_calls_up_to_the_last_handle
         expected = _seen_by_walking_every_call(progress, sync.settled)
         assert dict(state.seen) == expected
         emitted = progress.emitted_ids
-        assert dict(state.prints) == {k: sync.prints[k] for k in expected if k in emitted}
+        assert dict(state.prints) == {
+            k: record_print(c) for c in sync.emit if (k := c.id) in expected and k in emitted
+        }
         last = progress.handled[-1].started_at
         assert bisect_right(sorted(state.seen.values()), last) == len(state.seen)
+
+
+# SyncPlan.print_of: a print is computed when a state needs it -------------------------
+
+
+def test_a_first_sync_computes_the_prints_of_the_calls_its_states_keep_only() -> None:
+    calls = [
+        call(i, T - 4 * 3_600 + 40 * i, ended_at=T - 4 * 3_600 + 40 * i + 30) for i in range(1, 301)
+    ]
+    computed: list[int] = []
+
+    def counting_print(c: Call) -> int:
+        computed.append(c.id)
+        return record_print(c)
+
+    sync = plan(listed_at(calls, T), fingerprint=counting_print, changes_for=3_600)
+    assert computed == []  # none at planning time
+    progress = SyncProgress(sync)
+    states = []
+    for batch in batches(sync.emit, 50):
+        for c in batch:
+            progress.emitted(c)
+        states.append(progress.state())
+    progress.finished = True
+    states.append(progress.state())
+    kept = set().union(*(set(state.prints) for state in states))
+    assert len(computed) == len(set(computed)) == len(kept) < len(calls)  # each once
+    by_id = {c.id: c for c in calls}
+    for state in states:
+        assert dict(state.prints) == {k: record_print(by_id[k]) for k in state.prints}
+    # The final state keeps a print for each call it keeps in `seen`: the overlap, and the
+    # calls that ended within the hour (`changes_for`), which Aircall may still rewrite.
+    final = states[-1]
+    assert set(final.prints) == set(final.seen)
+    assert set(final.prints) >= {c.id for c in calls if c.ended_at and c.ended_at + 3_600 > T}

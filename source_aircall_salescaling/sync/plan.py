@@ -124,12 +124,27 @@ class SyncPlan:
     listed: int = 0
     newest: int | None = None  # the newest started_at listed
     stopped_at: int | None = None  # first sync: paging stopped at a call of this second
-    prints: dict[int, int] = field(default_factory=dict)  # `calls`: print of each emitted
+    prints: dict[int, int] = field(default_factory=dict)  # `calls`: see `print_of`
+    # `calls`: emitted calls whose print is not computed yet, and how to compute it.
+    to_print: dict[int, Call] = field(default_factory=dict, repr=False)
+    fingerprint: Callable[[Call], int] | None = field(default=None, repr=False)
     looked_up: int = 0  # calls fetched by id
     gone: list[int] = field(default_factory=list)  # pending calls Aircall answered 404 for
     waiting_from: int | None = None  # the oldest done call watched for its recording
     failing: dict[int, int] = field(default_factory=dict)  # id -> first failed transfer
     changeable: dict[int, int] = field(default_factory=dict)  # `calls`: done, may change
+
+    def print_of(self, call_id: int) -> int | None:
+        """`calls`: the print of an emitted call, computed when first asked. A state keeps
+        the prints of the calls it keeps in `seen` only (the last minutes of the listing),
+        while a first sync may emit thousands: computing each print up front was a tenth
+        of the CPU of a 12,000-call read (docs/performance.md)."""
+        if call_id not in self.prints:
+            call = self.to_print.pop(call_id, None)
+            if call is None or self.fingerprint is None:
+                return None
+            self.prints[call_id] = self.fingerprint(call)
+        return self.prints[call_id]
 
     def next_since(self) -> int:
         """`since` of the state saved at the end of this sync (see the module docstring)."""
@@ -156,7 +171,7 @@ class _Planner:
 
     def __init__(self, old: CallCursor, bounds: SyncBounds, rules: StreamRules) -> None:
         self.old, self.bounds, self.rules = old, bounds, rules
-        self.plan = SyncPlan(old=old, bounds=bounds)
+        self.plan = SyncPlan(old=old, bounds=bounds, fingerprint=rules.fingerprint)
         self.first_sync = old.cursor is None
         self.lower = old.lower_bound(bounds.window_start, bounds.overlap)
         self.slots = 0  # first sync: ready calls holding a slot of the cap (emitted or retried)
@@ -274,7 +289,7 @@ class _Planner:
             plan.settled[call.id] = call.started_at
             plan.emit.append(call)
             if self.rules.fingerprint is not None:
-                plan.prints[call.id] = self.rules.fingerprint(call)
+                plan.to_print[call.id] = call  # its print: `SyncPlan.print_of`
         elif verdict.readiness is Readiness.WAIT:
             plan.watch[call.id] = call.started_at
             if waits_for_its_recording and (

@@ -89,9 +89,13 @@ class SyncProgress:
     def _prints(self, seen: Mapping[int, int]) -> dict[int, int]:
         # Walks `seen` (the calls of the overlap, after each batch of a first sync a few
         # hundred), not every print of the sync: a state after each batch stays linear.
-        old, new, emitted = self.plan.old.prints, self.plan.prints, self.emitted_ids
+        old, emitted = self.plan.old.prints, self.emitted_ids
         prints = {k: old[k] for k in seen if k in old}
-        prints.update((k, new[k]) for k in seen if k in new and k in emitted)
+        for k in seen:
+            if k in emitted:
+                emitted_print = self.plan.print_of(k)
+                if emitted_print is not None:
+                    prints[k] = emitted_print
         return prints
 
     def state(self) -> CallCursor:
