@@ -74,9 +74,11 @@ def run() -> None:
     entrypoint = SalescalingEntrypoint(SourceAircallSalescaling(), lines)
     arguments = entrypoint.parse_args(sys.argv[1:])
     with PRINT_BUFFER:
+        # sys.stdout is the CDK's print buffer now; one write a line (print() makes two).
+        write = sys.stdout.write
         for message in entrypoint.run(arguments):
             line, urgent = lines.complete(message)
-            print(f"{line}\n", end="")
+            write(f"{line}\n")
             if urgent:
                 PRINT_BUFFER.flush()
     # The process ends here. What the sync kept (every call listed, its plan and state)
