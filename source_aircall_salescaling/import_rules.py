@@ -65,7 +65,7 @@ class Verdict:
 
     @staticmethod
     def ready() -> Verdict:
-        return Verdict(Readiness.READY)
+        return _READY  # one instance (frozen): asked twice per call listed
 
     @staticmethod
     def wait(reason: str) -> Verdict:
@@ -74,6 +74,9 @@ class Verdict:
     @staticmethod
     def skip(reason: str) -> Verdict:
         return Verdict(Readiness.SKIP, reason)
+
+
+_READY = Verdict(Readiness.READY)
 
 
 def call_end(call: Call) -> int:

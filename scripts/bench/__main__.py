@@ -7,7 +7,9 @@ a process the way Airbyte runs it (`tests/harness.py`), and prints one table:
   times are counted past it: each read less the `spec` run just before it.
 - `calls`: a full read of 12,000 calls (sandbox rate limit off, the connector's pacing
   switched off in its process) against `scripts/bench_baseline.py` (requests + json, same window, same JSON
-  lines, less its own start-up); the records must be the same.
+  lines, less its own start-up); the records must be the same. The CPU ratio (median of
+  the interleaved pairs) must be at most 1.3x: missing it fails the bench (exit status 1,
+  a MISSED line under the table).
 - requests per sync, from the sandbox's request log, users + calls + recordings: a first
   sync, then a steady-state sync with 0 and with 300 new calls, each from the state of
   the one before. Lower bound: count requests (windows that must be split under
@@ -57,7 +59,7 @@ from pathlib import Path
 
 from . import calls_read, costs, pacing, recordings, scale, storage
 from .kit import ROOT, SCRATCH, WORKDIR, Bench
-from .table import print_table
+from .table import missed_strict, print_table
 
 Part = Callable[[Bench, tuple[int, ...]], None]
 """One measured part: the bench, and the pacing rates (read by the pacing part only)."""
@@ -127,6 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(WORKDIR, ignore_errors=True)
     with contextlib.suppress(OSError):
         WORKDIR.parent.rmdir()  # when no other run is using it
+    missed = missed_strict(bench.sections)
+    if missed:
+        print(
+            f"make bench FAILED: {len(missed)} strict target(s) missed "
+            f"({'; '.join(r.measure for r in missed)}).",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -11,6 +11,7 @@ class Row:
     value: str
     target: str
     ok: bool | None  # None: information, no target
+    strict: bool = False  # missing it fails the bench (exit status 1), not only the row
 
     @property
     def result(self) -> str:
@@ -21,6 +22,11 @@ class Row:
 class Section:
     title: str
     rows: list[Row]
+
+
+def missed_strict(sections: list[Section]) -> list[Row]:
+    """The rows whose target fails the whole bench when missed."""
+    return [r for s in sections for r in s.rows if r.strict and r.ok is False]
 
 
 def print_table(
@@ -48,6 +54,8 @@ def print_table(
     failed = [r.measure for r in rows if r.ok is False]
     print(f"targets: {sum(1 for r in rows if r.ok)} met, {len(failed)} not met"
           + (f": {'; '.join(failed)}" if failed else ""))  # fmt: skip
+    for row in missed_strict(sections):
+        print(f"MISSED: {row.measure}: {row.value}, target {row.target}")
     for note in notes:
         print(f"- {note}")
     if profile_text:

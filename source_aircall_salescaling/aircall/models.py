@@ -7,10 +7,11 @@ the reader can skip that one call with a warning instead of dropping the page.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pendulum
 
@@ -19,6 +20,9 @@ from source_aircall_salescaling.config import normalize_email
 
 class PayloadError(ValueError):
     """An Aircall object this connector cannot read; the message names it."""
+
+
+_Frozen = TypeVar("_Frozen")
 
 
 @dataclass(frozen=True)
@@ -86,14 +90,33 @@ class User:
     language: str | None
 
 
+_ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
+_CLOCK = tuple(f"{hour:02d}:{minute:02d}:" for hour in range(24) for minute in range(60))
+_SECONDS = tuple(f"{second:02d}Z" for second in range(60))
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_day(days: int) -> str:
+    return time.strftime("%Y-%m-%dT", time.gmtime(days * 86_400))
+
+
 def iso_utc(timestamp: int | None) -> str | None:
+    """UNIX seconds -> `2026-09-28T10:21:09Z`, what `time.strftime` writes. Three fields of
+    every call record go through here, twice for `calls` (its print, then its record): the
+    date comes from a cache of days and the time of day from two tables, half the cost of
+    `gmtime` + `strftime` (themselves three times faster than a datetime)."""
     if timestamp is None:
         return None
-    # time.gmtime is three times faster than a datetime here (four fields per record).
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+    if type(timestamp) is not int:  # a float, a bool: the plain way
+        return time.strftime(_ISO_UTC, time.gmtime(timestamp))
+    days, seconds = divmod(timestamp, 86_400)
+    minutes, second = divmod(seconds, 60)
+    return _iso_day(days) + _CLOCK[minutes] + _SECONDS[second]
 
 
 def _int(value: Any, what: str) -> int:
+    if type(value) is int:  # the common case first: bool is a subclass of int, not int
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise PayloadError(f"{what} is {value!r}, not an integer")
     return value
@@ -108,55 +131,75 @@ def _optional_str(value: Any) -> str | None:
 
 
 def _object(value: Any, what: str) -> Mapping[str, Any] | None:
-    if value is None:
-        return None
+    # `type(...) is dict` first: what orjson gives, and isinstance(..., Mapping) is an
+    # abstract-class check, ten times slower, on three objects of every call.
+    if value is None or type(value) is dict:
+        return value
     if not isinstance(value, Mapping):
         raise PayloadError(f"{what} is {type(value).__name__}, not an object")
     return value
 
 
+def _frozen(cls: type[_Frozen], fields: dict[str, Any]) -> _Frozen:
+    """An instance of a frozen dataclass, every field given, without its `__init__`: the
+    generated one sets each field through `object.__setattr__` (dataclasses.py,
+    `_field_assign` when frozen), which made up a third of `parse_call`. The instance is
+    the same (fields in its `__dict__`, eq, hash, repr, still frozen)."""
+    instance = object.__new__(cls)
+    instance.__dict__.update(fields)
+    return instance
+
+
 def parse_call(raw: Any) -> Call:
     """A call from `/v1/calls`; `PayloadError` names the call when it cannot be read."""
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         raise PayloadError(f"a call entry is {type(raw).__name__}, not an object")
-    call_id = raw.get("id")
-    label = f"call {call_id!r}"
+    get = raw.get
+    call_id = get("id")
     try:
         identifier = _int(call_id, "id")
-        direction = raw.get("direction")
-        if direction not in ("inbound", "outbound"):
+        direction = get("direction")
+        if direction != "inbound" and direction != "outbound":
             raise PayloadError(f"direction is {direction!r}")
-        status = raw.get("status")
+        status = get("status")
         if not isinstance(status, str):
             raise PayloadError(f"status is {status!r}")
-        started_at = _int(raw.get("started_at"), "started_at")
-        answered_at = _optional_int(raw.get("answered_at"), "answered_at")
-        ended_at = _optional_int(raw.get("ended_at"), "ended_at")
-        duration = raw.get("duration")
+        started_at = _int(get("started_at"), "started_at")
+        answered_at = _optional_int(get("answered_at"), "answered_at")
+        ended_at = _optional_int(get("ended_at"), "ended_at")
+        duration = get("duration")
         if duration is None:
             duration = 0 if ended_at is None else max(0, ended_at - started_at)
         duration = _int(duration, "duration")
-        raw_digits = _optional_str(raw.get("raw_digits"))
-        number = _object(raw.get("number"), "number")
-        return Call(
-            id=identifier,
-            direction=direction,
-            aircall_status=status,
-            missed_call_reason=_optional_str(raw.get("missed_call_reason")),
-            started_at=started_at,
-            answered_at=answered_at,
-            ended_at=ended_at,
-            duration=duration,
-            has_voicemail=bool(raw.get("voicemail")),
-            recording_url=_optional_str(raw.get("recording")),
-            external_number=None if raw_digits in (None, "anonymous") else raw_digits,
-            internal_number=_internal_number(number),
-            recording_enabled=_recording_enabled(number),
-            agent=_agent(_object(raw.get("user"), "user")),
-            contact=_contact(_object(raw.get("contact"), "contact")),
-        )
+        raw_digits = _optional_str(get("raw_digits"))
+        number = _object(get("number"), "number")
+        missed_call_reason = _optional_str(get("missed_call_reason"))
+        has_voicemail = bool(get("voicemail"))
+        recording_url = _optional_str(get("recording"))
+        agent = _agent(_object(get("user"), "user"))
+        contact = _contact(_object(get("contact"), "contact"))
     except PayloadError as error:
-        raise PayloadError(f"{label}: {error}") from None
+        raise PayloadError(f"call {call_id!r}: {error}") from None
+    return _frozen(
+        Call,
+        {
+            "id": identifier,
+            "direction": direction,
+            "aircall_status": status,
+            "missed_call_reason": missed_call_reason,
+            "started_at": started_at,
+            "answered_at": answered_at,
+            "ended_at": ended_at,
+            "duration": duration,
+            "has_voicemail": has_voicemail,
+            "recording_url": recording_url,
+            "external_number": None if raw_digits in (None, "anonymous") else raw_digits,
+            "internal_number": _internal_number(number),
+            "agent": agent,
+            "contact": contact,
+            "recording_enabled": _recording_enabled(number),
+        },
+    )
 
 
 def _internal_number(number: Mapping[str, Any] | None) -> str | None:
@@ -171,10 +214,13 @@ def _recording_enabled(number: Mapping[str, Any] | None) -> bool | None:
 def _agent(user: Mapping[str, Any] | None) -> Agent | None:
     if user is None:
         return None
-    return Agent(
-        id=_optional_int(user.get("id"), "user.id"),
-        name=_optional_str(user.get("name")),
-        email=_optional_str(user.get("email")),
+    return _frozen(
+        Agent,
+        {
+            "id": _optional_int(user.get("id"), "user.id"),
+            "name": _optional_str(user.get("name")),
+            "email": _optional_str(user.get("email")),
+        },
     )
 
 
@@ -183,18 +229,23 @@ def _contact(contact: Mapping[str, Any] | None) -> Contact | None:
         return None
     first = _optional_str(contact.get("first_name"))
     last = _optional_str(contact.get("last_name"))
-    person = " ".join(part for part in (first, last) if part)
+    person = f"{first} {last}" if first and last else first or last
     phones = contact.get("phone_numbers")
     phone = None
     if isinstance(phones, list):
         for entry in phones:
-            if isinstance(entry, Mapping) and _optional_str(entry.get("value")):
+            if (type(entry) is dict or isinstance(entry, Mapping)) and _optional_str(
+                entry.get("value")
+            ):
                 phone = _optional_str(entry.get("value"))
                 break
-    return Contact(
-        id=_optional_int(contact.get("id"), "contact.id"),
-        name=person or _optional_str(contact.get("company_name")),
-        phone=phone,
+    return _frozen(
+        Contact,
+        {
+            "id": _optional_int(contact.get("id"), "contact.id"),
+            "name": person or _optional_str(contact.get("company_name")),
+            "phone": phone,
+        },
     )
 
 

@@ -169,7 +169,10 @@ class SyncPlan:
     listed: int = 0
     newest: int | None = None  # the newest started_at listed
     stopped_at: int | None = None  # first sync: paging stopped at a call of this second
-    prints: dict[int, int] = field(default_factory=dict)  # `calls`: print of each emitted
+    prints: dict[int, int] = field(default_factory=dict)  # `calls`: see `print_of`
+    # `calls`: emitted calls whose print is not computed yet, and how to compute it.
+    to_print: dict[int, Call] = field(default_factory=dict, repr=False)
+    fingerprint: Callable[[Call], int] | None = field(default=None, repr=False)
     looked_up: int = 0  # calls fetched by id
     gone: list[int] = field(default_factory=list)  # pending calls Aircall answered 404 for
     ends: dict[int, int] = field(default_factory=dict)  # done calls watched -> their end
@@ -178,6 +181,18 @@ class SyncPlan:
     changeable: dict[int, int] = field(default_factory=dict)  # `calls`: done, may change
     left_behind_calls: list[Call] = field(default_factory=list)  # first sync: the ones left
     waiting: list[Call] = field(default_factory=list)  # done calls judged waiting this sync
+
+    def print_of(self, call_id: int) -> int | None:
+        """`calls`: the print of an emitted call, computed when first asked. A state keeps
+        the prints of the calls it keeps in `seen` only (the last minutes of the listing),
+        while a first sync may emit thousands: computing each print up front was a tenth
+        of the CPU of a 12,000-call read (docs/performance.md)."""
+        if call_id not in self.prints:
+            call = self.to_print.pop(call_id, None)
+            if call is None or self.fingerprint is None:
+                return None
+            self.prints[call_id] = self.fingerprint(call)
+        return self.prints[call_id]
 
     def next_since(self) -> int:
         """`since` of the state saved at the end of this sync (see the module docstring)."""
@@ -206,7 +221,7 @@ class _Planner:
 
     def __init__(self, old: CallCursor, bounds: SyncBounds, rules: StreamRules) -> None:
         self.old, self.bounds, self.rules = old, bounds, rules
-        self.plan = SyncPlan(old=old, bounds=bounds)
+        self.plan = SyncPlan(old=old, bounds=bounds, fingerprint=rules.fingerprint)
         self.first_sync = old.cursor is None
         self.lower = old.lower_bound(bounds.window_start, bounds.overlap)
         self.slots = 0  # first sync: ready calls holding a slot of the cap (emitted or retried)
@@ -355,7 +370,7 @@ class _Planner:
             plan.settled[call.id] = call.started_at
             plan.emit.append(call)
             if self.rules.fingerprint is not None:
-                plan.prints[call.id] = self.rules.fingerprint(call)
+                plan.to_print[call.id] = call  # its print: `SyncPlan.print_of`
         elif verdict.readiness is Readiness.WAIT:
             plan.watch[call.id] = call.started_at
             if waits_for_its_recording:

@@ -77,19 +77,29 @@ class SyncProgress:
     def decided(self, call_id: int) -> bool:
         return call_id in self.emitted_ids or call_id in self.skipped_ids
 
-    def _settled_after(self, since: int, pending: Mapping[int, int]) -> Iterator[tuple[int, int]]:
-        low = bisect_right(self._settled_times, since)
+    def _settled_after(
+        self, since: int, pending: Mapping[int, int], until: int | None = None
+    ) -> Iterator[tuple[int, int]]:
+        """Settled calls with since < started_at (<= until), decided or not to emit."""
+        times = self._settled_times
+        low = bisect_right(times, since)
+        high = len(times) if until is None else bisect_right(times, until)
         for call_id, started in zip(
-            self._settled_ids[low:], self._settled_times[low:], strict=True
+            self._settled_ids[low:high], self._settled_times[low:high], strict=True
         ):
             if call_id not in pending and (call_id not in self.to_emit or self.decided(call_id)):
                 yield call_id, started
 
     def _prints(self, seen: Mapping[int, int]) -> dict[int, int]:
-        prints = {k: v for k, v in self.plan.old.prints.items() if k in seen}
-        prints.update(
-            (k, v) for k, v in self.plan.prints.items() if k in seen and k in self.emitted_ids
-        )
+        # Walks `seen` (the calls of the overlap, after each batch of a first sync a few
+        # hundred), not every print of the sync: a state after each batch stays linear.
+        old, emitted = self.plan.old.prints, self.emitted_ids
+        prints = {k: old[k] for k in seen if k in old}
+        for k in seen:
+            if k in emitted:
+                emitted_print = self.plan.print_of(k)
+                if emitted_print is not None:
+                    prints[k] = emitted_print
         return prints
 
     def state(self) -> CallCursor:
@@ -167,7 +177,7 @@ class SyncProgress:
         since = max(last - STARTED_AT_DRIFT_SECONDS, plan.stopped_at or plan.bounds.window_start)
         pending = {k: v for k, v in plan.watch.items() if v <= last}
         pending.update(self.deferred)
-        seen = {k: v for k, v in self._settled_after(since, pending) if v <= last}
+        seen = dict(self._settled_after(since, pending, until=last))
         waiting = [v for k, v in pending.items() if k in plan.watch]
         return CallCursor(
             last,
