@@ -142,11 +142,7 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
             if not wait.due(self.lookback, now):
                 continue
             body = self.ask(call_id)
-            record = (
-                None
-                if body is _NOT_THERE or body is _FAILED
-                else self.record(call_id, wait.started_at, body)
-            )
+            record = self.found(call_id, wait.started_at, body)
             if record is not None:
                 del self.waiting[call_id]
                 self.emitted_insights += 1
@@ -164,35 +160,37 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
 
     # The sync's new importable calls ---------------------------------------------------
     def emit_batch(self, batch: list[Call], progress: SyncProgress) -> Iterable[StreamData]:
-        now = self.context.sync_time
         for outcome in fetch_all(batch, self.checks.probe):
             if self.settle(outcome, progress).readiness is not Readiness.READY:
                 continue
             call = outcome.call
-            progress.skipped(call)  # decided: emitted below, or waiting in `waiting`
-            if self.forbidden is not None:
-                continue
-            body = self.ask(call.id)
-            record = (
-                None
-                if body is _NOT_THERE or body is _FAILED
-                else self.record(call.id, call.started_at, body)
-            )
+            body = self.ask(call.id) if self.forbidden is None else _FAILED
+            record = self.found(call.id, call.started_at, body)
             if record is not None:
+                progress.emitted(call)
                 self.emitted_insights += 1
                 yield record
                 continue
-            if self.forbidden is not None:
-                continue
-            end = call_end(call)
-            asked = 0
-            if body is _NOT_THERE:
-                asked = passed(ask_times(end, end + self.lookback), now)
-            wait = InsightWait(call.started_at, end, max(asked, 1 if body is _NOT_THERE else 0))
-            if wait.over(self.lookback, now):
-                self.dropped += 1
-            else:
-                self.waiting[call.id] = wait
+            progress.skipped(call)  # decided for the call cursor: the insight is awaited
+            if self.forbidden is None:
+                self.start_waiting(call, asked_now=body is _NOT_THERE)
+
+    def found(self, call_id: int, started_at: int, body: Any) -> dict[str, Any] | None:
+        """The record, when Aircall answered with the insight (and it can be read)."""
+        if body is _NOT_THERE or body is _FAILED:
+            return None
+        return self.record(call_id, started_at, body)
+
+    def start_waiting(self, call: Call, asked_now: bool) -> None:
+        """A call whose insight is not there yet (404, or a request that failed: then no
+        checkpoint is spent) waits for the next checkpoint, unless its lookback is over."""
+        now, end = self.context.sync_time, call_end(call)
+        asked = max(1, passed(ask_times(end, end + self.lookback), now)) if asked_now else 0
+        wait = InsightWait(call.started_at, end, asked)
+        if wait.over(self.lookback, now):
+            self.dropped += 1
+        else:
+            self.waiting[call.id] = wait
 
     def finish(self, plan: SyncPlan) -> None:
         for call_id in over_capacity(self.waiting):
