@@ -23,7 +23,7 @@ RESOURCE = {
     "action_items": "action_items",
 }
 MINUTE = 60
-LOOKBACK = 180 * MINUTE
+LOOKBACK = 90 * MINUTE  # asks at the end, +15, +45 (half-way), +60 and +75 minutes
 AI_PATH = re.compile(r"^/v1/calls/(\d+)/([a-z_]+)$")
 
 
@@ -77,11 +77,11 @@ def test_every_insight_that_appears_within_the_lookback_arrives_once(
         "summary": ended + LOOKBACK - 20 * MINUTE,  # before the last checkpoint
         "topics": None,  # never
         "sentiments": ended + LOOKBACK + 10 * MINUTE,  # after the lookback: never asked for
-        "action_items": ended + 100 * MINUTE,
+        "action_items": ended + 50 * MINUTE,
     }
     sandbox.set_insight_ready(call["id"], **ready)
-    syncs = Syncs(sandbox, connector, first_sync_max_calls=20)
-    for _ in range(17):  # four hours and a quarter of 15-minute syncs
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=20, insights_lookback_minutes=90)
+    for _ in range(9):  # two hours of 15-minute syncs
         syncs.run()
         syncs.advance(15)
 
@@ -102,14 +102,14 @@ def test_a_call_is_asked_at_most_once_a_sync_and_five_times_in_all(
 ) -> None:
     call = recent_call(sandbox, salescaling_user(sandbox))
     sandbox.set_insight_ready(call["id"], **{resource: None for resource in RESOURCE.values()})
-    syncs = Syncs(sandbox, connector, first_sync_max_calls=5)
-    for _ in range(16):
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=5, insights_lookback_minutes=90)
+    for _ in range(9):
         syncs.run(AI_ONLY)
         syncs.advance(15)
 
     total = ai_requests(sandbox)
     for resource in RESOURCE.values():
-        assert 2 <= total[(call["id"], resource)] <= 5, resource
+        assert total[(call["id"], resource)] == 5, resource  # every checkpoint, no more
         assert all(sync[(call["id"], resource)] <= 1 for sync in syncs.requests_per_sync)
     report = syncs.runs[-1].insights_report("transcriptions")
     assert report is not None and report["waiting"] == 0
