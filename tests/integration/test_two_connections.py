@@ -75,6 +75,10 @@ def attributed(sandbox: Sandbox, records_started: float) -> list[Request]:
     for entry in sandbox.requests_log("api"):
         if entry["path"] == "/v2/users":
             connection = "records"
+        elif entry["path"] == "/v1/ping":
+            # The sync's clock (Aircall's `Date`): read from the users page in the records
+            # connection, asked with a ping in the files connection, which has no users.
+            connection = "files"
         elif entry["path"] == "/v1/calls" and "from" in entry["query"]:
             connection = "records" if int(entry["query"]["from"]) < boundary else "files"
         else:
