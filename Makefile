@@ -21,8 +21,10 @@ lint: $(DEV)
 	$(VENV)/bin/ruff check source_aircall_salescaling aircall_sandbox unit_tests tests scripts
 	$(VENV)/bin/mypy --strict source_aircall_salescaling aircall_sandbox
 
+# Two workers (pytest-xdist): most tests wait on a connector process and a sandbox, so two
+# at a time use both cores (8.5 min instead of 14 here).
 test: lint
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n 2
 
 unit: $(DEV)
 	$(PY) -m pytest -q unit_tests

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from aircall_sandbox.testing import Sandbox
+from tests.harness import ALL_STREAMS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,13 +117,15 @@ def run(connector: Path, workdir: Path, checks: Checks) -> None:
 
     import airbyte as ab  # after the environment: PyAirbyte reads it on import
 
-    with Sandbox(seed=7, users=8, calls=300, days=WINDOW_DAYS) as sandbox:
+    # The Aircall AI streams ask once per imported call and stream: a pace of 1,000 a
+    # minute (and a sandbox that allows it) keeps the read under a minute.
+    with Sandbox(seed=7, users=8, calls=300, days=WINDOW_DAYS, rate_limit=1000) as sandbox:
         os.environ["AIRCALL_API_URL"] = sandbox.api_url
         config = sandbox.config(
             import_window_days=WINDOW_DAYS,
             first_sync_max_calls=FIRST_SYNC_CAP,
             max_recording_size_mb=SIZE_LIMIT_MB,
-            requests_per_minute=100,
+            requests_per_minute=1000,
         )
         source = ab.get_source(
             "source-aircall-salescaling",
@@ -133,8 +136,8 @@ def run(connector: Path, workdir: Path, checks: Checks) -> None:
         checks.check("check succeeds through PyAirbyte", True)
         streams = source.get_available_streams()
         checks.check(
-            "discover lists users, calls, recordings",
-            sorted(streams) == ["calls", "recordings", "users"],
+            "discover lists every stream",
+            sorted(streams) == sorted(ALL_STREAMS),
             str(streams),
         )
         source.select_all_streams()
@@ -202,7 +205,26 @@ def run(connector: Path, workdir: Path, checks: Checks) -> None:
             f"{hashed} hashed, {len(files)} files",
         )
         processed = {name: result[name].to_sql_table().name for name in streams}
-        checks.check("the read result names the cache's tables", len(processed) == 3)
+        checks.check("the read result names the cache's tables", len(processed) == len(ALL_STREAMS))
+        imported = scalar(
+            cache,
+            f"SELECT COUNT(*) FROM {table('import_decisions')} WHERE decision = 'imported'",
+        )
+        recordings = scalar(cache, f"SELECT COUNT(*) FROM {table('recordings')}")
+        checks.check(
+            "import_decisions: 'imported' for exactly the recordings rows",
+            imported == recordings > 0,
+            f"{imported} imported, {recordings} recordings",
+        )
+        spoken = scalar(
+            cache,
+            f"SELECT COUNT(*) FROM {table('transcriptions')} WHERE utterances IS NOT NULL",
+        )
+        checks.check(
+            "transcriptions: rows with their utterances, no more than the imported calls",
+            0 < spoken <= recordings,
+            f"{spoken} transcriptions with utterances",
+        )
 
         file_mode(ab, sandbox, connector, config, workdir, staging, checks)
 

@@ -201,8 +201,7 @@ def measure_volume(
         started = time.monotonic()
         sandbox.add_bulk_calls(per_day * days, days=days, max_recording_size=MAX_RECORDING_SIZE)
         print(
-            f"    costs: {per_day * days:,} calls generated in "
-            f"{time.monotonic() - started:.1f} s",
+            f"    costs: {per_day * days:,} calls generated in {time.monotonic() - started:.1f} s",
             file=sys.stderr,
             flush=True,
         )
@@ -261,4 +260,3 @@ def set_clock(sandbox: Sandbox, at: int) -> int:
     offset = at - int(time.time())
     sandbox.set_clock_offset(offset)
     return offset
-
