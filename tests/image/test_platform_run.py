@@ -40,7 +40,7 @@ import pytest
 from aircall_sandbox.recordings import recording_sha256
 from aircall_sandbox.testing import Sandbox
 from tests.file_destination import FileModeDestination
-from tests.harness import ROOT, catalog
+from tests.harness import ALL_STREAMS, ROOT, catalog
 from tests.oracle import eligible_calls, newest
 
 IMAGE = os.environ.get("IMAGE_TEST_IMAGE")
@@ -178,7 +178,7 @@ def test_check_in_the_image_succeeds_against_the_sandbox(
 
 @pytest.mark.parametrize(
     ("mode", "streams"),
-    [(RECORDS_MODE, ["users", "calls", "recordings"]), (FILE_MODE, ["recordings"])],
+    [(RECORDS_MODE, list(ALL_STREAMS)), (FILE_MODE, ["recordings"])],
     ids=["records", "files"],
 )
 def test_discover_in_the_image_offers_the_streams_of_the_mode(
