@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ from source_aircall_salescaling.recordings.downloader import RecordingDownloader
 from source_aircall_salescaling.sync.listing import CallListing
 from source_aircall_salescaling.sync.plan import (
     MAX_OVERLAP_SECONDS,
-    MIN_OVERLAP_SECONDS,
     LookupFailed,
     SyncBounds,
     relist_overlap,
@@ -151,14 +150,12 @@ class SyncContext:
         return found
 
     def stream_bounds(self, stream: str) -> SyncBounds:
-        """The sync's bounds as `stream` plans with them. Only `calls` re-lists the
-        lookback after its newest call (at most 2 h: Aircall rewrites done calls, and
-        the record must follow); the other streams emit a call once, so they re-list
-        only `MIN_OVERLAP_SECONDS`, for calls that show up in the listing minutes after
-        they started. At 10,000 calls a day that is 3 pages instead of up to 17."""
-        if stream == "calls":
-            return self.bounds
-        return replace(self.bounds, overlap=MIN_OVERLAP_SECONDS)
+        """The sync's bounds as `stream` plans with them: the same for every listed
+        stream. Every one re-lists the lookback after its newest call (at most 2 h), not
+        only `calls` (Aircall's rewrites): a recording or an insight that comes within the
+        lookback must go out on the first sync after it came, and re-listing finds it at
+        a page per 50 calls, where lookups by id would cost a request per waiting call."""
+        return self.bounds
 
     def listing(self) -> CallListing:
         """Down to the lowest bound that any selected listed stream needs."""
