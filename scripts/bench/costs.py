@@ -20,8 +20,8 @@ Counted from the sandbox's request log, per path kind: listing `/v1/calls`, look
 the storage host's requests (size probes, downloads) apart, as they are not Aircall API
 requests. Also the AI requests per imported call of the busy sync, per AI stream, and the
 target: a quiet sync lists at most 3 pages, with every stream selected and in the files
-connection. With `calls` at 10,000 calls a day it cannot: `calls` re-reads the calls that
-ended within the lookback on every sync, for Aircall's rewrites (docs/performance.md).
+connection. Fifteen minutes after a busy hour at 10,000 calls a day it cannot: every sync
+re-lists the lookback for late recordings and Aircall's rewrites (docs/performance.md).
 
 Config: the defaults (`first_sync_max_calls` 200, `lookback_minutes` 60,
 `insights_lookback_minutes` 180), `requests_per_minute` 1000 (sandbox rate limit off).
