@@ -113,9 +113,7 @@ class ListedCallsStream(Stream):
             lookup=context.pending_call,
             fingerprint=self.changed_records(),
         )
-        plan = plan_sync(
-            context.listing().newest_first(), old, context.stream_bounds(self.name), rules
-        )
+        plan = plan_sync(context.listing().newest_first(), old, context.bounds, rules)
         self.planned(plan)
         self._plan = plan
         self._progress = SyncProgress(plan)

@@ -149,21 +149,14 @@ class SyncContext:
             raise LookupFailed(str(found))
         return found
 
-    def stream_bounds(self, stream: str) -> SyncBounds:
-        """The sync's bounds as `stream` plans with them: the same for every listed
-        stream. Every one re-lists the lookback after its newest call (at most 2 h), not
-        only `calls` (Aircall's rewrites): a recording or an insight that comes within the
-        lookback must go out on the first sync after it came, and re-listing finds it at
-        a page per 50 calls, where lookups by id would cost a request per waiting call."""
-        return self.bounds
-
     def listing(self) -> CallListing:
-        """Down to the lowest bound that any selected listed stream needs."""
+        """Down to the lowest bound that any selected listed stream needs. Every stream
+        re-lists the same overlap (the lookback, 15 min to 2 h): a recording or an insight
+        that comes within the lookback must go out on the next sync, and a re-listed page
+        finds 50 waiting calls where a lookup by id finds one."""
         if self._listing is None:
             bounds = [
-                self.request.cursor(stream).lower_bound(
-                    self.window_start, self.stream_bounds(stream).overlap
-                )
+                self.request.cursor(stream).lower_bound(self.window_start, self.overlap)
                 for stream in LISTED_STREAMS
                 if stream in self.request.incremental
             ] or [self.window_start]

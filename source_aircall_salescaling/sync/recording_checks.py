@@ -26,7 +26,7 @@ from source_aircall_salescaling.aircall.client import AircallClient
 from source_aircall_salescaling.aircall.errors import CallUnavailable
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.config import ConnectorConfig
-from source_aircall_salescaling.import_rules import Readiness, Verdict
+from source_aircall_salescaling.import_rules import Verdict
 from source_aircall_salescaling.recordings.downloader import (
     RecordingDownloader,
     RecordingExpired,
@@ -77,7 +77,6 @@ class RecordingChecks:
         self._probes: dict[int, Outcome] = {}
         self._urls: dict[int, str] = {}
         self._lock = Lock()
-        self.probes_made = 0
 
     def probe(self, call: Call) -> Outcome:
         """The size, read once per sync (Range 0-0): later asks get the same outcome."""
@@ -87,7 +86,6 @@ class RecordingChecks:
             return known
         outcome = self._with_fresh_url(call, self._probe_once)
         with self._lock:
-            self.probes_made += 1
             return self._probes.setdefault(call.id, outcome)
 
     def known(self, call_id: int) -> Outcome | None:
@@ -157,7 +155,3 @@ def after_failure(
     since = (failing_since if failing_since is not None else now) if outcome.transient else None
     verdict = import_rules.after_failed_transfer(outcome.call, config, now, since)
     return verdict, since
-
-
-def retried(verdict: Verdict) -> bool:
-    return verdict.readiness is Readiness.WAIT
