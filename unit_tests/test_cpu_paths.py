@@ -6,11 +6,15 @@ from __future__ import annotations
 import dataclasses
 import time
 from bisect import bisect_right
+from urllib.parse import urlsplit
 
 import pytest
+import requests
+from airbyte_cdk.sources.streams.call_rate import APIBudget
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from source_aircall_salescaling.aircall.client import AircallSession
 from source_aircall_salescaling.aircall.models import Agent, Call, Contact, iso_utc, parse_call
 from source_aircall_salescaling.import_rules import Verdict
 from source_aircall_salescaling.records import record_print
@@ -166,3 +170,64 @@ def test_a_first_sync_computes_the_prints_of_the_calls_its_states_keep_only() ->
     final = states[-1]
     assert set(final.prints) == set(final.seen)
     assert set(final.prints) >= {c.id for c in calls if c.ended_at and c.ended_at + 3_600 > T}
+
+
+# AircallSession: the environment's proxy settings read once per host ---------------------
+
+
+def _session() -> AircallSession:
+    return AircallSession(APIBudget(policies=[]))
+
+
+def test_the_environment_is_read_once_per_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[str] = []
+    real = requests.sessions.get_environ_proxies
+
+    def counting(url: str, no_proxy: str | None = None) -> dict[str, str]:
+        reads.append(url)
+        return real(url, no_proxy=no_proxy)
+
+    monkeypatch.setattr(requests.sessions, "get_environ_proxies", counting)
+    session = _session()
+    for page in range(1, 4):
+        session.merge_environment_settings(
+            f"https://api.example/v1/calls?page={page}", {}, None, None, None
+        )
+    session.merge_environment_settings("https://other.example/v1/ping", {}, None, None, None)
+    assert [urlsplit(url).netloc for url in reads] == ["api.example", "other.example"]
+
+
+def test_the_proxy_of_the_environment_is_still_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    session, plain = _session(), requests.Session()
+    for url in ("https://api.example/v1/calls", "https://internal.example/v1/calls"):
+        for _ in range(2):
+            ours = session.merge_environment_settings(url, {}, None, None, None)
+            assert ours == plain.merge_environment_settings(url, {}, None, None, None)
+    proxies = session.merge_environment_settings("https://api.example/x", {}, None, None, None)[
+        "proxies"
+    ]
+    assert proxies["https"] == "http://proxy.example:3128"
+
+
+def test_settings_given_with_a_request_are_merged_as_requests_merges_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/bundle.pem")
+    session, plain = _session(), requests.Session()
+    url = "https://api.example/v1/calls"
+    given_proxies = {"https": "http://mine.example:8080"}
+    assert session.merge_environment_settings(
+        url, dict(given_proxies), True, None, None
+    ) == plain.merge_environment_settings(url, dict(given_proxies), True, None, None)
+    assert session.merge_environment_settings(url, {}, None, None, None)["verify"] == (
+        "/etc/ssl/bundle.pem"
+    )
+
+
+def test_a_caller_changing_the_settings_it_got_changes_no_later_request() -> None:
+    session = _session()
+    url = "https://api.example/v1/calls"
+    session.merge_environment_settings(url, {}, None, None, None)["proxies"]["https"] = "x"
+    assert session.merge_environment_settings(url, {}, None, None, None)["proxies"] == {}

@@ -148,3 +148,36 @@ def test_the_words_file_reference_in_a_value_do_not_make_a_file() -> None:
     line, brings_file = through(RecordLines(SCHEMAS, link), data)
     assert "file" not in json.loads(line)["record"]
     assert brings_file is False
+
+
+# record_message: the message a stream makes itself ------------------------------------
+
+
+def test_a_record_message_prints_as_the_cdks_message_of_the_same_record() -> None:
+    from airbyte_cdk.sources.utils.record_helper import stream_data_to_airbyte_message
+
+    from source_aircall_salescaling.output import record_message
+
+    lines = RecordLines(SCHEMAS, link)
+    for data in (
+        {"id": 1, "contact": None, "ended_at": None},
+        {"id": 1, "contact": {"id": 5, "name": None}, "ended_at": "2026-01-01T00:00:00Z"},
+        {"id": 1, "contact": {"id": 5}},  # a nested field missing, a top-level one too
+    ):
+        ours, cdks = record_message("calls", data), stream_data_to_airbyte_message("calls", data)
+        for made in (ours, cdks):
+            assert made.record is not None
+            made.record.emitted_at = 1
+        assert through_message(lines, ours) == through_message(lines, cdks)
+
+
+def test_a_record_message_leaves_the_streams_record_as_it_is() -> None:
+    from source_aircall_salescaling.output import record_message
+
+    data: dict[str, object] = {"id": 1, "contact": {"id": 5}, "ended_at": None}
+    through_message(RecordLines(SCHEMAS, link), record_message("calls", data))
+    assert data == {"id": 1, "contact": {"id": 5}, "ended_at": None}
+
+
+def through_message(lines: RecordLines, made: AirbyteMessage) -> tuple[str, bool]:
+    return lines.complete(AirbyteEntrypoint.airbyte_message_to_string(lines.fill(made)))

@@ -26,6 +26,7 @@ from airbyte_cdk.sources.streams.core import Stream, StreamData
 
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.import_rules import Verdict
+from source_aircall_salescaling.output import record_message
 from source_aircall_salescaling.sync.context import SyncContext
 from source_aircall_salescaling.sync.plan import StreamRules, SyncPlan, batches, plan_sync
 from source_aircall_salescaling.sync.progress import SyncProgress
@@ -131,9 +132,11 @@ class ListedCallsStream(Stream):
             for item in self.first_records():
                 self._emitted += 1
                 yield item
+        name = self.name
         for item in self.emit_batch(self._batches[index], self._progress):
             self._emitted += 1
-            yield item
+            # A record is yielded as the message the CDK would make of it (output.py).
+            yield record_message(name, item) if type(item) is dict else item
         if index == len(self._batches) - 1:
             self._progress.finished = True
             self.finish(self._plan)

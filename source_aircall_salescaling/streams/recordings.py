@@ -29,20 +29,14 @@ still come out in order.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 
-from airbyte_cdk.models import (
-    AirbyteMessage,
-    AirbyteRecordMessage,
-    AirbyteRecordMessageFileReference,
-    AirbyteStream,
-    Type,
-)
+from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessageFileReference, AirbyteStream
 from airbyte_cdk.sources.streams.core import StreamData
 
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.import_rules import Readiness
+from source_aircall_salescaling.output import record_message
 from source_aircall_salescaling.records import recording_record
 from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.streams.imported import POOL_SIZE, ImportedCallsStream, fetch_all
@@ -102,15 +96,7 @@ class RecordingsStream(StreamIdentity, ImportedCallsStream):
         else:
             assert outcome.size is not None
             data = recording_record(call, outcome.size)
-        return AirbyteMessage(
-            type=Type.RECORD,
-            record=AirbyteRecordMessage(
-                stream=self.name,
-                data=data,
-                emitted_at=int(time.time() * 1000),
-                file_reference=reference,
-            ),
-        )
+        return record_message(self.name, data, reference)
 
     def finish(self, plan: SyncPlan) -> None:
         self.decide_plan(plan)
