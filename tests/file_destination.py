@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from aircall_sandbox.recordings import recording_sha256
+from aircall_sandbox.testing import Sandbox
+from tests.oracle import eligible_calls, newest
 
 
 class FileModeViolation(AssertionError):
@@ -67,3 +72,25 @@ class FileModeDestination:
         self.delivered.append(
             Delivered(record["stream"], file["file_relative_path"], len(content), digest, record)
         )
+
+    def delivered_first_sync(
+        self, sandbox: Sandbox, config: Mapping[str, Any]
+    ) -> dict[int, Delivered]:
+        """Checks a first sync's delivery against the oracle: exactly the newest
+        `first_sync_max_calls` eligible calls, each at `recordings/<id>.mp3` with the size
+        and sha256 the sandbox serves. Returns them by call id."""
+        expected = newest(
+            eligible_calls(
+                sandbox.calls(), sandbox.users(), config["salescaling_user_emails"], time.time()
+            ),
+            int(config["first_sync_max_calls"]),
+        )
+        delivered = {int(Path(d.relative_path).stem): d for d in self.delivered}
+        assert sorted(delivered) == sorted(expected)
+        for call_id, item in delivered.items():
+            size = sandbox.call(call_id)["served_size"]
+            assert item.relative_path == f"recordings/{call_id}.mp3"
+            assert (self.output / "recordings" / item.relative_path).stat().st_size == size
+            assert item.size == size
+            assert item.sha256 == recording_sha256(call_id, size, sandbox.seed)
+        return delivered

@@ -15,7 +15,10 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aircall_sandbox.testing import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_PREFIX = "IMPORT_REPORT "
@@ -243,6 +246,26 @@ class Connector:
             cpu_seconds=usage.ru_utime + usage.ru_stime,
             peak_rss_kib=usage.ru_maxrss,
         )
+
+
+def first_sync_requests(
+    sandbox: Sandbox,
+    config: Mapping[str, Any],
+    selections: Sequence[Sequence[str]],
+    workdir: Path,
+    include_files: bool = False,
+) -> list[dict[str, int]]:
+    """Each selection of streams read as a first sync (its own connector, no state) from
+    the same sandbox, one after the other: the requests each made, by path, every host
+    counted (for "selecting these adds no request" comparisons)."""
+    counts = []
+    for index, streams in enumerate(selections):
+        sandbox.clear_log()
+        Connector(api_url=sandbox.api_url, workdir=workdir / f"selection-{index}").run(
+            "read", config, catalog(list(streams), include_files=include_files)
+        )
+        counts.append(sandbox.request_counts(host=None))
+    return counts
 
 
 class SyncSequence:

@@ -48,6 +48,7 @@ from source_aircall_salescaling.aircall.errors import (
     AircallUnreachable,
     CallUnavailable,
     InsightsForbidden,
+    body_text,
     http_error_message,
     network_cause,
 )
@@ -401,12 +402,7 @@ def _message_of(response: requests.Response) -> str:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
         body = None
-    message = body.get("message") if isinstance(body, Mapping) else None
-    return (
-        message.strip()[:300]
-        if isinstance(message, str) and message.strip()
-        else (f"HTTP {response.status_code}")
-    )
+    return body_text(body, "message") or f"HTTP {response.status_code}"
 
 
 def _meta(body: Any) -> Mapping[str, Any]:

@@ -93,10 +93,17 @@ def http_error_message(status: int, body: Any = None, path: str = "") -> str:
     if status == 200:
         return f"Aircall answered with a body that is not JSON; {STATUS_HELP}."
     where = f" for {path}" if path else ""
-    detail = body.get("errors") if isinstance(body, Mapping) else None
-    if isinstance(detail, str) and detail.strip():
-        return f"Aircall answered {status_words(status)}{where}: {detail.strip()[:300]}"
+    detail = body_text(body, "errors")
+    if detail is not None:
+        return f"Aircall answered {status_words(status)}{where}: {detail}"
     return f"Aircall answered {status_words(status)}{where}."
+
+
+def body_text(body: Any, key: str) -> str | None:
+    """A text field of an Aircall error body (`errors`, `message`), trimmed to 300
+    characters, or None when there is none."""
+    text = body.get(key) if isinstance(body, Mapping) else None
+    return text.strip()[:300] if isinstance(text, str) and text.strip() else None
 
 
 def network_cause(error: BaseException) -> str:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,11 +36,9 @@ from typing import Any
 
 import pytest
 
-from aircall_sandbox.recordings import recording_sha256
 from aircall_sandbox.testing import Sandbox
 from tests.file_destination import FileModeDestination
 from tests.harness import ALL_STREAMS, ROOT, catalog
-from tests.oracle import eligible_calls, newest
 
 IMAGE = os.environ.get("IMAGE_TEST_IMAGE")
 pytestmark = pytest.mark.skipif(
@@ -224,19 +221,7 @@ def test_file_mode_read_in_the_image_delivers_exactly_the_expected_recordings(
     destination = FileModeDestination(tmp_path / "bucket", platform.host_path)
     for message in run.messages:
         destination.take(message)
-    expected = newest(
-        eligible_calls(
-            sandbox.calls(), sandbox.users(), config["salescaling_user_emails"], time.time()
-        ),
-        FIRST_SYNC,
-    )
-    delivered = {int(Path(d.relative_path).stem): d for d in destination.delivered}
-    assert sorted(delivered) == sorted(expected)
-    for call_id, item in delivered.items():
-        size = sandbox.call(call_id)["served_size"]
-        assert item.relative_path == f"recordings/{call_id}.mp3"
-        assert (tmp_path / "bucket" / "recordings" / item.relative_path).stat().st_size == size
-        assert item.size == size
-        assert item.sha256 == recording_sha256(call_id, size, sandbox.seed)
+    delivered = destination.delivered_first_sync(sandbox, config)
+    for item in delivered.values():
         assert item.record["file"]["file_url"].startswith(f"{STAGING_IN_CONTAINER}/")
     assert not [p for p in platform.staging.rglob("*") if p.is_file()]  # all taken

@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Any
 
 from aircall_sandbox.testing import Sandbox
-from tests.harness import Connector, SyncSequence, catalog
+from tests.harness import Connector, SyncSequence, catalog, first_sync_requests
 from tests.oracle import MIB
 
 BOTH = catalog(["recordings", "import_decisions"], include_files=False)
@@ -160,17 +160,12 @@ def test_no_call_gets_the_same_decision_twice_in_a_row_over_syncs(
         assert all(a != b for a, b in itertools.pairwise(values)), (call_id, values)
 
 
-def test_alone_it_makes_the_requests_recordings_would(
-    sandbox: Sandbox, connector: Connector, tmp_path: Any
-) -> None:
+def test_alone_it_makes_the_requests_recordings_would(sandbox: Sandbox, tmp_path: Any) -> None:
     config = sandbox.config(first_sync_max_calls=20)
-    connector.run("read", config, catalog(["recordings"], include_files=False))
-    recordings = sandbox.request_counts(host=None)
-    sandbox.clear_log()
-    Connector(api_url=sandbox.api_url, workdir=tmp_path / "alone").run(
-        "read", config, catalog(["import_decisions"])
+    recordings, alone = first_sync_requests(
+        sandbox, config, [["recordings"], ["import_decisions"]], tmp_path
     )
-    assert sandbox.request_counts(host=None) == recordings
+    assert alone == recordings
 
 
 def test_a_call_deleted_in_aircall_before_it_was_imported_ends_as_call_deleted(

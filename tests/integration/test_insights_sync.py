@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 from aircall_sandbox.testing import Sandbox
-from tests.harness import AI_STREAMS, Connector, ConnectorRun, SyncSequence, catalog
+from tests.harness import (
+    AI_STREAMS,
+    Connector,
+    ConnectorRun,
+    SyncSequence,
+    catalog,
+    first_sync_requests,
+)
 
 ALL_AI = catalog(["recordings", *AI_STREAMS])
 AI_ONLY = catalog(list(AI_STREAMS))
@@ -145,15 +152,12 @@ def test_the_ai_streams_take_exactly_the_calls_recordings_imports(
 
 
 def test_selecting_the_ai_streams_lists_and_probes_no_more_than_recordings_alone(
-    sandbox: Sandbox, connector: Connector, tmp_path: Any
+    sandbox: Sandbox, tmp_path: Any
 ) -> None:
     config = sandbox.config(first_sync_max_calls=30)
-    connector.run("read", config, catalog(["recordings"], include_files=False))
-    alone = sandbox.request_counts(host=None)
-    sandbox.clear_log()
-    again = Connector(api_url=sandbox.api_url, workdir=tmp_path / "again")
-    again.run("read", config, catalog(["recordings", *AI_STREAMS], include_files=False))
-    together = sandbox.request_counts(host=None)
+    alone, together = first_sync_requests(
+        sandbox, config, [["recordings"], ["recordings", *AI_STREAMS]], tmp_path
+    )
 
     assert together.get("/v1/calls", 0) == alone.get("/v1/calls", 0)
     probes = [r for r in sandbox.requests_log(host="storage") if "recordings" in str(r["path"])]

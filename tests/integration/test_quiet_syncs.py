@@ -20,7 +20,7 @@ import pytest
 
 from aircall_sandbox.testing import Sandbox
 from source_aircall_salescaling.sync.plan import MAX_LOOKUPS_PER_SYNC
-from tests.harness import Connector, catalog
+from tests.harness import AI_STREAMS, Connector, catalog
 
 CALLS_A_DAY = 10_000
 QUIET_BEFORE = 3 * 3_600  # the day's last call started this long before the first sync
@@ -38,26 +38,40 @@ def busy_day() -> Iterator[Sandbox]:
 
 
 def requests_by_kind(sandbox: Sandbox) -> Counter[str]:
-    return Counter(
-        "lookup" if str(entry["path"]).startswith("/v1/calls/") else str(entry["path"])
-        for entry in sandbox.requests_log(host="api")
-    )
+    """Listing pages, lookups of one call by id, and asks for an AI resource of a call."""
+
+    def kind(path: str) -> str:
+        if not path.startswith("/v1/calls/"):
+            return path
+        return "lookup" if path.count("/") == 3 else "insight"
+
+    return Counter(kind(str(entry["path"])) for entry in sandbox.requests_log(host="api"))
 
 
-def quiet_sync(sandbox: Sandbox, workdir: Path, lookback_minutes: int) -> Counter[str]:
+def quiet_sync(
+    sandbox: Sandbox,
+    workdir: Path,
+    lookback_minutes: int,
+    streams: tuple[str, ...] = ("calls", "recordings"),
+    first_sync_max_calls: int = 50,
+    **settings: int,
+) -> Counter[str]:
     """A first sync, then one 15 minutes later (on the sandbox's clock) with no new call:
     the requests of the second."""
     connector = Connector(api_url=sandbox.api_url, workdir=workdir)
     config: dict[str, Any] = sandbox.config(
-        lookback_minutes=lookback_minutes, import_window_days=2, first_sync_max_calls=50
+        lookback_minutes=lookback_minutes,
+        import_window_days=2,
+        first_sync_max_calls=first_sync_max_calls,
+        **settings,
     )
-    both = catalog(["calls", "recordings"])
+    selected = catalog(list(streams))
     sandbox.set_clock_offset(0)
-    first = connector.run("read", config, both)
+    first = connector.run("read", config, selected)
     assert first.returncode == 0, first.stderr[-2000:]
     sandbox.set_clock_offset(EVERY)
     sandbox.clear_log()
-    quiet = connector.run("read", config, both, state=first.states())
+    quiet = connector.run("read", config, selected, state=first.states())
     assert quiet.returncode == 0, quiet.stderr[-2000:]
     assert quiet.ids("calls") == [] and quiet.ids("recordings") == []
     return requests_by_kind(sandbox)
@@ -71,3 +85,24 @@ def test_a_sync_with_no_new_call_lists_at_most_three_pages_at_any_lookback(
 
     assert requests["/v1/calls"] <= 3
     assert requests["lookup"] <= 2 * MAX_LOOKUPS_PER_SYNC  # two streams, one cache
+
+
+def test_the_ai_streams_add_no_listing_request_to_a_quiet_sync_at_the_longest_lookbacks(
+    busy_day: Sandbox, tmp_path: Path
+) -> None:
+    """The AI streams ask Aircall by call id, on their own checkpoints (at most one ask a
+    call and stream per sync): even at the longest `insights_lookback_minutes`, with every
+    imported call still within it, the quiet sync lists no more."""
+    imported = 10
+    requests = quiet_sync(
+        busy_day,
+        tmp_path,
+        1440,
+        ("calls", "recordings", *AI_STREAMS),
+        first_sync_max_calls=imported,
+        insights_lookback_minutes=2880,
+    )
+
+    assert requests["/v1/calls"] <= 3
+    assert requests["lookup"] <= 2 * MAX_LOOKUPS_PER_SYNC
+    assert requests["insight"] <= imported * len(AI_STREAMS)

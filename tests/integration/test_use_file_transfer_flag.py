@@ -12,14 +12,11 @@ every record brings its file.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from aircall_sandbox.recordings import recording_sha256
 from aircall_sandbox.testing import Sandbox
 from tests.file_destination import FileModeDestination
 from tests.harness import Connector, catalog
-from tests.oracle import eligible_calls, newest
 
 LEGACY_FILE_MODE = {"use_file_transfer": True}  # and no delivery_method
 EVERY_STREAM = catalog(["users", "calls", "recordings"], include_files=False)
@@ -48,19 +45,7 @@ def test_a_read_with_the_top_level_flag_delivers_only_recordings_each_with_its_f
 
     assert run.returncode == 0, run.stderr[-2000:]
     assert {m["record"]["stream"] for m in run.of_type("RECORD")} == {"recordings"}
-    expected = newest(
-        eligible_calls(
-            sandbox.calls(), sandbox.users(), config["salescaling_user_emails"], time.time()
-        ),
-        FIRST_SYNC,
-    )
-    delivered = {int(Path(d.relative_path).stem): d for d in destination.delivered}
-    assert sorted(delivered) == sorted(expected)
-    for call_id, item in delivered.items():
-        size = sandbox.call(call_id)["served_size"]
-        assert item.relative_path == f"recordings/{call_id}.mp3"
-        assert item.size == size
-        assert item.sha256 == recording_sha256(call_id, size, sandbox.seed)
+    destination.delivered_first_sync(sandbox, config)
 
 
 def test_a_read_with_the_top_level_flag_names_the_streams_it_does_not_read(
