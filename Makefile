@@ -22,9 +22,11 @@ lint: $(DEV)
 	$(VENV)/bin/mypy --strict source_aircall_salescaling aircall_sandbox
 
 # Two workers (pytest-xdist): most tests wait on a connector process and a sandbox, so two
-# at a time use both cores (8.5 min instead of 14 here).
+# at a time use both cores (8.5 min instead of 14 here). `worksteal`: a worker that runs
+# out of tests takes some of the other's, so the slow tests do not leave one core idle at
+# the end (7 min 45 s instead of 8 min 10 s to 8 min 28 s here).
 test: lint
-	$(PY) -m pytest -q -p no:cacheprovider -n 2
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist worksteal
 
 unit: $(DEV)
 	$(PY) -m pytest -q unit_tests
