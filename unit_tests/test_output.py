@@ -13,8 +13,9 @@ from airbyte_cdk.models import (
     Level,
     Type,
 )
+from airbyte_cdk.sources.utils.record_helper import stream_data_to_airbyte_message
 
-from source_aircall_salescaling.output import RecordLines
+from source_aircall_salescaling.output import RecordLines, record_message
 
 SCHEMAS = {
     "calls": {
@@ -39,11 +40,14 @@ def printed(data: dict[str, object], **record: object) -> str:
     return AirbyteEntrypoint.airbyte_message_to_string(message(data, **record))
 
 
-def through(lines: RecordLines, data: dict[str, object], **record: object) -> tuple[str, bool]:
+def through_message(lines: RecordLines, made: AirbyteMessage) -> tuple[str, bool]:
     """The way run.py prints a record: `fill` on the message the CDK's read yields, the
     CDK's own serializer, then `complete` on the line."""
-    filled = lines.fill(message(data, **record))
-    return lines.complete(AirbyteEntrypoint.airbyte_message_to_string(filled))
+    return lines.complete(AirbyteEntrypoint.airbyte_message_to_string(lines.fill(made)))
+
+
+def through(lines: RecordLines, data: dict[str, object], **record: object) -> tuple[str, bool]:
+    return through_message(lines, message(data, **record))
 
 
 def link(call_id: int) -> str:
@@ -154,10 +158,6 @@ def test_the_words_file_reference_in_a_value_do_not_make_a_file() -> None:
 
 
 def test_a_record_message_prints_as_the_cdks_message_of_the_same_record() -> None:
-    from airbyte_cdk.sources.utils.record_helper import stream_data_to_airbyte_message
-
-    from source_aircall_salescaling.output import record_message
-
     lines = RecordLines(SCHEMAS, link)
     for data in (
         {"id": 1, "contact": None, "ended_at": None},
@@ -172,12 +172,6 @@ def test_a_record_message_prints_as_the_cdks_message_of_the_same_record() -> Non
 
 
 def test_a_record_message_leaves_the_streams_record_as_it_is() -> None:
-    from source_aircall_salescaling.output import record_message
-
     data: dict[str, object] = {"id": 1, "contact": {"id": 5}, "ended_at": None}
     through_message(RecordLines(SCHEMAS, link), record_message("calls", data))
     assert data == {"id": 1, "contact": {"id": 5}, "ended_at": None}
-
-
-def through_message(lines: RecordLines, made: AirbyteMessage) -> tuple[str, bool]:
-    return lines.complete(AirbyteEntrypoint.airbyte_message_to_string(lines.fill(made)))

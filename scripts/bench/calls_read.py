@@ -43,11 +43,14 @@ import os as _os, time as _time
 with open(_os.environ["BENCH_MARK"], "w") as _mark:
     _mark.write(f"{{_time.process_time()}} {{_time.monotonic()}}")
 """
-UNPACED = (
-    """\
+NO_PACING = """\
 from airbyte_cdk.sources.streams.call_rate import APIBudget
 import source_aircall_salescaling.aircall.client as client
 client.api_budget = lambda requests_per_minute: APIBudget(policies=[])
+"""
+UNPACED = (
+    NO_PACING
+    + """\
 from source_aircall_salescaling.run import run
 """
     + MARK
@@ -70,11 +73,12 @@ sys.exit(bench_baseline.main(sys.argv[1:]))
 
 # A statistical profile of the connector process (pyinstrument when installed, else cProfile),
 # paced like the measured read (not at all): paced, the profile is mostly sleep.
-PROFILE = """\
+PROFILE = (
+    """\
 import os, runpy, sys
-from airbyte_cdk.sources.streams.call_rate import APIBudget
-import source_aircall_salescaling.aircall.client as client
-client.api_budget = lambda requests_per_minute: APIBudget(policies=[])
+"""
+    + NO_PACING
+    + """\
 sys.argv = [{main!r}, *sys.argv[1:]]
 out = os.environ["BENCH_PROFILE"]
 try:
@@ -100,6 +104,7 @@ finally:
     with open(out, "w") as text:
         report(text)
 """
+)
 
 
 def measure(bench: Bench) -> None:

@@ -8,6 +8,7 @@ left, and nothing twice (sync/progress.py says why).
 
 from __future__ import annotations
 
+import itertools
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
@@ -127,13 +128,12 @@ class ListedCallsStream(Stream):
     ) -> Iterable[StreamData]:
         assert self._plan is not None and self._progress is not None and stream_slice is not None
         index = int(stream_slice["batch"])
+        items = self.emit_batch(self._batches[index], self._progress)
         if index == 0:
             yield self._estimate(len(self._plan.emit))
-            for item in self.first_records():
-                self._emitted += 1
-                yield item
+            items = itertools.chain(self.first_records(), items)
         name = self.name
-        for item in self.emit_batch(self._batches[index], self._progress):
+        for item in items:
             self._emitted += 1
             # A record is yielded as the message the CDK would make of it (output.py).
             yield record_message(name, item) if type(item) is dict else item

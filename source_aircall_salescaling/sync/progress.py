@@ -94,12 +94,13 @@ class SyncProgress:
         # Walks `seen` (the calls of the overlap, after each batch of a first sync a few
         # hundred), not every print of the sync: a state after each batch stays linear.
         old, emitted = self.plan.old.prints, self.emitted_ids
-        prints = {k: old[k] for k in seen if k in old}
+        prints: dict[int, int] = {}
         for k in seen:
-            if k in emitted:
-                emitted_print = self.plan.print_of(k)
-                if emitted_print is not None:
-                    prints[k] = emitted_print
+            current = self.plan.print_of(k) if k in emitted else None
+            if current is not None:
+                prints[k] = current
+            elif k in old:
+                prints[k] = old[k]
         return prints
 
     def state(self) -> CallCursor:
