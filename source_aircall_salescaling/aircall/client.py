@@ -104,11 +104,12 @@ class AircallErrorHandler(HttpStatusErrorHandler):
             return ErrorResolution(ResponseAction.IGNORE, FailureType.transient_error, None)
         if (
             isinstance(response_or_exception, requests.Response)
-            and response_or_exception.status_code in (403, 404)
+            and response_or_exception.status_code in (400, 403, 404)
             and _INSIGHT.search(path)
         ):
-            # An Aircall AI resource: 404 = not generated (yet), 403 = Aircall AI is not
-            # available to the company. Neither means the keys are bad: the caller decides.
+            # An Aircall AI resource: 400 or 404 = not generated (yet), 403 = Aircall AI
+            # (or the licence the resource needs) is not available to the company. None
+            # means the keys are bad, none is an error of the sync: the caller decides.
             return ErrorResolution(ResponseAction.IGNORE, FailureType.transient_error, None)
         resolution = super().interpret_response(response_or_exception)
         if (
@@ -294,15 +295,17 @@ class AircallClient:
 
     def insight(self, call_id: int, resource: str) -> Any | None:
         """One Aircall AI resource of a call (`GET /v1/calls/{id}/<resource>`), as JSON;
-        None when Aircall answers 404 (not generated yet, or never). A 403 raises
-        `InsightsForbidden` with Aircall's message: the company cannot use Aircall AI
-        (the add-on is off, or the company is not verified), which the same key listing
-        calls proves is not a bad key. Other failures raise as `get` does."""
+        None when Aircall answers 404 or 400 (not generated yet, or never: Aircall's
+        reference lists only 400 for it, some clients see 404). A 403 raises
+        `InsightsForbidden` with Aircall's text: the company cannot use Aircall AI or the
+        resource's licence (the add-on is off, no AI Assist Pro, the company is not
+        verified), which the same key listing calls proves is not a bad key. Other
+        failures raise as `get` does."""
         response = self._send(f"/v1/calls/{call_id}/{resource}", None)
-        if response.status_code == 404:
+        if response.status_code in (400, 404):
             return None
         if response.status_code == 403:
-            raise InsightsForbidden(_message_of(response))
+            raise InsightsForbidden(_refusal_of(response))
         return self._json(response)
 
     def calls_newest_first(self, window: TimeWindow) -> Iterator[Call]:
@@ -403,6 +406,17 @@ def _message_of(response: requests.Response) -> str:
     except orjson.JSONDecodeError:
         body = None
     return body_text(body, "message") or f"HTTP {response.status_code}"
+
+
+def _refusal_of(response: requests.Response) -> str:
+    """A 403 of Aircall AI comes as `{"message"}` or as `{"error", "troubleshoot"}`
+    ("Forbidden access" + "company is not verified."): the texts there, joined."""
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        body = None
+    texts = (body_text(body, key) for key in ("message", "error", "troubleshoot"))
+    return ": ".join(dict.fromkeys(text for text in texts if text)) or "HTTP 403"
 
 
 def _meta(body: Any) -> Mapping[str, Any]:
