@@ -11,9 +11,9 @@ import jsonschema
 import pytest
 
 from source_aircall_salescaling import import_rules
+from source_aircall_salescaling.ai_records import INSIGHT_KINDS, InsightKind, insight_record
 from source_aircall_salescaling.aircall.models import PayloadError
 from source_aircall_salescaling.config import parse_config
-from source_aircall_salescaling.ai_records import INSIGHT_KINDS, InsightKind, insight_record
 from source_aircall_salescaling.records import decision_record
 from tests.builders import a_call
 

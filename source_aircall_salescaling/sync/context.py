@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from source_aircall_salescaling.ai_records import INSIGHT_STREAM_NAMES
 from source_aircall_salescaling.aircall.client import AircallClient
 from source_aircall_salescaling.aircall.clock import SyncClock
 from source_aircall_salescaling.aircall.errors import CallUnavailable
@@ -38,17 +39,7 @@ from source_aircall_salescaling.sync.recording_checks import RecordingChecks
 from source_aircall_salescaling.sync.report import ImportReport
 from source_aircall_salescaling.sync.state import CallCursor
 
-INSIGHT_STREAMS = (
-    "transcriptions",
-    "summaries",
-    "topics",
-    "sentiments",
-    "action_items",
-    "playbook_results",
-    "evaluations",
-    "custom_summaries",
-    "predicted_csat",
-)
+INSIGHT_STREAMS = INSIGHT_STREAM_NAMES
 # The streams planned over the shared call listing; the last two write the import report.
 DECISION_STREAMS = ("recordings", "import_decisions")
 LISTED_STREAMS = ("calls", *DECISION_STREAMS, *INSIGHT_STREAMS)
