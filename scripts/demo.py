@@ -120,6 +120,8 @@ def describe_call_insights(run: ConnectorRun) -> list[str]:
         ("topics", show_topics),
         ("sentiments", show_sentiments),
         ("action_items", show_action_items),
+        ("playbook_results", show_playbook_result),
+        ("predicted_csat", show_predicted_csat),
     ):
         found = [record for record in run.records(stream) if record["call_id"] == call_id]
         text = show(found[0]) if found else "(none from Aircall AI for this call)"
@@ -137,6 +139,20 @@ def show_sentiments(record: dict[str, Any]) -> str:
 
 def show_action_items(record: dict[str, Any]) -> str:
     return "; ".join(item["content"] for item in record["action_items"] or [])
+
+
+def show_playbook_result(record: dict[str, Any]) -> str:
+    playbook = (record["playbook"] or {}).get("name") or "(no playbook)"
+    topics = ", ".join(
+        f"{topic['name']} {'yes' if topic['result'] is True else 'no'}"
+        for topic in record["topics"] or []
+    )
+    return f"{playbook}, adherence {record['adherence_score']}: {topics}"
+
+
+def show_predicted_csat(record: dict[str, Any]) -> str:
+    drivers = ", ".join(f"{d['polarity']} {d['label']}" for d in record["drivers"] or [])
+    return f"{record['score']} ({drivers})"
 
 
 def describe_decisions(run: ConnectorRun) -> list[str]:

@@ -234,7 +234,7 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
                 del self.waiting[call_id]
                 self.emitted_insights += 1
                 yield record
-            elif after.over(self.lookback, now) or after.given_up(self.lookback, now):
+            elif after.over(self.lookback, now):
                 del self.waiting[call_id]
                 self.dropped += 1
             else:

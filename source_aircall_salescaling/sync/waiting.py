@@ -71,8 +71,11 @@ class InsightWait:
     def after_failed_ask(self, lookback_seconds: int, now: int) -> InsightWait:
         """A failed request (not a 404) spends its checkpoint, so that an outage costs no
         more requests than the schedule, except the last: that one stays due on every
-        sync (for a day past the deadline at most, `given_up`), so the call is not lost."""
+        sync (for a day past the deadline at most, `given_up`: then it is spent too, and
+        the call `over`), so the call is not lost."""
         times = self.times(lookback_seconds)
+        if self.given_up(lookback_seconds, now):
+            return replace(self, asked=len(times))
         return replace(self, asked=max(self.asked, min(passed(times, now), len(times) - 1)))
 
     def following(self, now: int) -> InsightWait:
