@@ -15,7 +15,7 @@ from source_aircall_salescaling.ai_records import INSIGHT_KINDS
 from source_aircall_salescaling.aircall.errors import InsightsForbidden
 from source_aircall_salescaling.config import parse_config
 from source_aircall_salescaling.streams.insights import InsightsStream
-from source_aircall_salescaling.sync.ai_asks import AiAsks
+from source_aircall_salescaling.sync.ai_asks import AiAsks, slot_requests
 from source_aircall_salescaling.sync.context import SyncContext, SyncRequest
 from source_aircall_salescaling.sync.waiting import InsightWait
 
@@ -60,7 +60,8 @@ def context_for(client: StubClient, tmp_path: Path, slot_seconds: int = 720) -> 
     )
     context = SyncContext(config, logging.getLogger("test"), SyncRequest(), tmp_path, now=NOW)
     context._client = client  # type: ignore[assignment]
-    context.ai_asks = AiAsks(config.requests_per_minute, slot_seconds, ())
+    slot = slot_requests(config.requests_per_minute, slot_seconds)
+    context.ai_asks = AiAsks(slot, (), lambda: len(client.asked) + len(client.gate_asked))
     return context
 
 

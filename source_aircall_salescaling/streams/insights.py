@@ -118,7 +118,6 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
         """One request within the slot (the caller checked `quota`)."""
         self.requests += 1
         self.quota -= 1
-        self.context.ai_asks.spend()
         try:
             body = self.context.client.insight(call_id, resource)
         except InsightsForbidden as error:

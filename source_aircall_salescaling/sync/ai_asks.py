@@ -13,19 +13,24 @@ answer from here:
     sync k+1: transcription? 200 --> summary? topics? sentiments? ... (same sync)
 
 The slot: a sync of the records connection runs every 15 minutes and its requests are
-paced at `requests_per_minute`, so N Aircall AI requests take N / rate minutes. A first
-sync of 200 calls with nine AI streams would ask up to 1,800 times: 30 minutes at 60 a
-minute, past the next sync. The AI requests of one sync are therefore held to about 12
-minutes of the pace (`AIRCALL_AI_SLOT_SECONDS`, 720 unless set), shared fairly: each AI
-stream, when it starts, may use the slot's remainder divided by the selected AI streams
-that have not started yet. A call whose ask does not fit waits in its stream's state,
-its checkpoint unspent, and is asked on the next sync: nothing lost, nothing twice.
+paced at `requests_per_minute`, so N requests take N / rate minutes. A first sync of
+200 calls with nine AI streams would ask up to 1,800 times: 30 minutes at 60 a minute,
+past the next sync. So a sync asks Aircall AI only while its requests so far (the
+listing, lookups and users pages included) fit in about 12 minutes of the pace
+(`AIRCALL_AI_SLOT_SECONDS`, 720 unless set), shared fairly: each AI stream, when it
+starts, may use what is left divided among it and the selected AI streams still to
+come. A call whose ask does not fit waits in its stream's state, its checkpoint
+unspent, and is asked on the next sync: nothing lost, nothing twice.
+
+    sync start        listing, users...     AI asks, stream by stream       slot end
+    |-----------------|---------------------|-------------------------------|  (calls
+                                                                               left wait)
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -60,10 +65,18 @@ def slot_seconds(environ: Mapping[str, str] | None = None) -> int:
     return value if value > 0 else DEFAULT_SLOT_SECONDS
 
 
+def slot_requests(requests_per_minute: int, seconds: int) -> int:
+    """How many requests the slot holds at the pace."""
+    return max(1, seconds * requests_per_minute // 60)
+
+
 class AiAsks:
-    def __init__(self, requests_per_minute: int, seconds: int, selected: tuple[str, ...]) -> None:
-        self.left = max(1, seconds * requests_per_minute // 60)
+    def __init__(
+        self, slot: int, selected: tuple[str, ...], requests_so_far: Callable[[], int]
+    ) -> None:
+        self.slot = slot
         self.selected = selected  # the selected AI streams, in the order the sync reads them
+        self.requests_so_far = requests_so_far  # the sync's Aircall API requests
         self.started: list[str] = []
         self.transcriptions: dict[int, Answer] = {}
         self.left_for_later = 0  # asks that did not fit, over every AI stream
@@ -74,7 +87,5 @@ class AiAsks:
         if stream not in self.started:
             self.started.append(stream)
         to_come = [name for name in self.selected if name not in self.started]
-        return self.left // (1 + len(to_come))
-
-    def spend(self) -> None:
-        self.left = max(0, self.left - 1)
+        left = max(0, self.slot - self.requests_so_far())
+        return left // (1 + len(to_come))

@@ -27,7 +27,7 @@ from source_aircall_salescaling.aircall.windows import TimeWindow
 from source_aircall_salescaling.config import ConnectorConfig
 from source_aircall_salescaling.import_rules import ImportDecision, watch_horizon
 from source_aircall_salescaling.recordings.downloader import RecordingDownloader
-from source_aircall_salescaling.sync.ai_asks import AiAsks, slot_seconds
+from source_aircall_salescaling.sync.ai_asks import AiAsks, slot_requests, slot_seconds
 from source_aircall_salescaling.sync.listing import CallListing
 from source_aircall_salescaling.sync.plan import (
     MAX_OVERLAP_SECONDS,
@@ -89,9 +89,9 @@ class SyncContext:
         self._by_id: dict[int, Call | CallUnavailable | None] = {}
         # The Aircall AI streams' shared transcription answers and request slot.
         self.ai_asks = AiAsks(
-            config.requests_per_minute,
-            slot_seconds(),
+            slot_requests(config.requests_per_minute, slot_seconds()),
             tuple(name for name in request.incremental if name in INSIGHT_STREAMS),
+            lambda: sum(self.client.requests.values()),
         )
 
     @property
