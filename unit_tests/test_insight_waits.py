@@ -102,3 +102,11 @@ def test_the_transcription_schedule_counts_from_the_first_ask_not_the_calls_end(
     first_ask = ENDED + 40 * MINUTE  # the recording came late: imported 40 minutes after
     wait = InsightWait(ENDED - 300, ENDED, asked=1, since=first_ask)
     assert wait.due(LOOKBACK, first_ask + 15 * MINUTE)
+
+
+def test_a_sync_seconds_before_its_checkpoint_asks_and_spends_it() -> None:
+    wait = a_wait(asked=1)  # asked when the call ended; the next checkpoint at +15 min
+    early = ENDED + 15 * MINUTE - 5  # the next sync's clock, read 5 seconds "early"
+    assert wait.due(LOOKBACK, early)
+    asked = wait.after_ask(LOOKBACK, early)
+    assert asked.asked == 2 and not asked.due(LOOKBACK, ENDED + 20 * MINUTE)

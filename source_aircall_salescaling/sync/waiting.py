@@ -27,6 +27,13 @@ from source_aircall_salescaling.sync.schedule import (
 )
 from source_aircall_salescaling.sync.state import base36
 
+# A sync this close before a checkpoint counts as at it. Syncs every 15 minutes meet
+# checkpoints 15 minutes apart, but each sync's time is Aircall's clock at its first
+# answer, a few seconds after the sync started: a sync 3 seconds "early" would otherwise
+# skip its checkpoint, and the insight would wait 15 minutes more.
+#     checkpoint t0 + 15 min
+#   ..|.......... sync k+1 at t0 + 15 min - 3 s: asks (within the jitter)
+SYNC_JITTER_SECONDS = 120
 # A failed request (not a 404) after the deadline is tried again for this long at most.
 RETRY_AFTER_DEADLINE_SECONDS = 86_400
 # At most this many calls wait per stream (about 16 bytes each in the state: 40 KiB a
@@ -62,11 +69,12 @@ class InsightWait:
 
     def due(self, lookback_seconds: int, now: int) -> bool:
         deadline = self.deadline(lookback_seconds)
-        return ask_due(self.times(lookback_seconds), self.asked, now, deadline)
+        times = self.times(lookback_seconds)
+        return ask_due(times, self.asked, now + SYNC_JITTER_SECONDS, deadline)
 
     def after_ask(self, lookback_seconds: int, now: int) -> InsightWait:
-        asked = max(self.asked + 1, passed(self.times(lookback_seconds), now))
-        return replace(self, asked=asked)
+        times = self.times(lookback_seconds)
+        return replace(self, asked=max(self.asked + 1, passed(times, now + SYNC_JITTER_SECONDS)))
 
     def after_failed_ask(self, lookback_seconds: int, now: int) -> InsightWait:
         """A failed request (not a 404) spends its checkpoint, so that an outage costs no
@@ -76,7 +84,8 @@ class InsightWait:
         times = self.times(lookback_seconds)
         if self.given_up(lookback_seconds, now):
             return replace(self, asked=len(times))
-        return replace(self, asked=max(self.asked, min(passed(times, now), len(times) - 1)))
+        covered = passed(times, now + SYNC_JITTER_SECONDS)
+        return replace(self, asked=max(self.asked, min(covered, len(times) - 1)))
 
     def following(self, now: int) -> InsightWait:
         """The transcription is there (found at `now`): the stream's own checkpoints start."""
