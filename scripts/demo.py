@@ -75,7 +75,10 @@ def describe_read(title: str, run: ConnectorRun, staging: Path) -> list[str]:
 
 
 def describe_insights(run: ConnectorRun) -> list[str]:
-    lines = ["  Aircall AI (one request per imported call and stream, more only while waiting):"]
+    lines = [
+        "  Aircall AI (the transcription first, then one request per imported call and "
+        "stream; more only while waiting):"
+    ]
     for stream in AI_STREAMS:
         report = run.insights_report(stream)
         if report is None:
@@ -87,6 +90,11 @@ def describe_insights(run: ConnectorRun) -> list[str]:
             f"    {stream:<16} {report['requests']:>4} requests, {report['emitted']:>4} emitted, "
             f"{report['waiting']:>3} still waiting, {report['dropped_at_end_of_lookback']:>3} "
             "dropped (none came within insights_lookback_minutes)"
+            + (
+                f", {report['asks_left_for_later']} asks left for the next syncs"
+                if report.get("asks_left_for_later")
+                else ""
+            )
         )
     return lines if len(lines) > 1 else []
 
