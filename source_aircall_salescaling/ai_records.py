@@ -24,6 +24,7 @@ from source_aircall_salescaling.aircall.models import PayloadError, aircall_time
 
 AIRCALL_AI = "Aircall AI"
 AI_ASSIST_PRO = "AI Assist Pro"
+TRANSCRIPTION = "transcription"
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,8 @@ class InsightKind:
     @property
     def is_gate(self) -> bool:
         """Aircall derives every other insight from the transcription (see
-        streams/insight_gate.py)."""
+        sync/ai_asks.py)."""
         return self.resource == TRANSCRIPTION
-
-
-TRANSCRIPTION = "transcription"
 
 
 def _object(body: Any, key: str) -> Mapping[str, Any]:
