@@ -293,3 +293,36 @@ def test_a_long_first_sync_is_cut_at_its_slot_and_finished_by_the_next_with_noth
             and sandbox.insights(call_id)["ready"][RESOURCE[stream]]
         }
         assert set(emitted) == ready, stream
+
+
+def test_ai_records_keep_aircalls_ids_speakers_and_authors(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=30)
+    run = syncs.run()
+
+    for stream in AI_STREAMS:
+        for record in run.records(stream):
+            assert "id" in record and record["_ab_cdc_deleted_at"] is None, stream
+    for stream in ("transcriptions", "summaries", "topics", "sentiments", "playbook_results"):
+        assert all(isinstance(r["id"], int) for r in run.records(stream)), stream
+    users = {int(u["id"]) for u in sandbox.users()}
+    items = [i for r in run.records("action_items") for i in r["action_items"]]
+    by_agent = [i for i in items if i["created_by"] is not None]
+    assert by_agent and all(i["created_by"] in users and not i["ai_generated"] for i in by_agent)
+    assert all(i["updated_at"] is None for i in by_agent)
+    externals = [
+        u
+        for r in run.records("transcriptions")
+        for u in r["utterances"]
+        if u["participant_type"] == "external"
+    ]
+    numbers = [u["phone_number"] for u in externals if u["phone_number"] is not None]
+    assert numbers and all(re.fullmatch(r"\+\d+", number) for number in numbers)  # plain
+    internals = [
+        u
+        for r in run.records("transcriptions")
+        for u in r["utterances"]
+        if u["participant_type"] == "internal"
+    ]
+    assert internals and all(u["user_id"] in users for u in internals)
