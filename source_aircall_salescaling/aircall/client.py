@@ -20,7 +20,7 @@ import threading
 import time
 from base64 import b64encode
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -50,6 +50,7 @@ from source_aircall_salescaling.aircall.errors import (
     InsightsForbidden,
     body_text,
     http_error_message,
+    http_phrase,
     network_cause,
 )
 from source_aircall_salescaling.aircall.models import (
@@ -242,13 +243,13 @@ class AircallClient:
         outcome = self._errors.last_outcome()
         if isinstance(outcome, requests.Response):
             status = outcome.status_code
-            if status in (401, 403):
-                return AircallKeysRejected(status)
-            failure_type = error.failure_type or FailureType.system_error
             try:
                 body = orjson.loads(outcome.content) if status != 200 else None
             except (orjson.JSONDecodeError, RuntimeError):
                 body = None
+            if status in (401, 403):
+                return AircallKeysRejected(status, body_text(body, besides=http_phrase(status)))
+            failure_type = error.failure_type or FailureType.system_error
             return AircallHttpError(status, http_error_message(status, body, path), failure_type)
         if isinstance(outcome, requests.RequestException):
             return AircallUnreachable(self._base, network_cause(outcome))
@@ -257,19 +258,9 @@ class AircallClient:
     def ping(self) -> None:
         self.get("/v1/ping")
 
-    def users(self) -> Iterator[User]:
-        """Every user, from `/v2/users` (the `/v1/users` list is sunset)."""
-        page = 1
-        while True:
-            body = self.get("/v2/users", {"page": page, "per_page": PAGE_SIZE})
-            for raw in _list(body, "users"):
-                try:
-                    yield parse_user(raw)
-                except PayloadError as error:
-                    self._logger.warning(f"Skipping an Aircall user that cannot be read: {error}")
-            if not _meta(body).get("next_page_link"):
-                return
-            page += 1
+    def users(self) -> UserListing:
+        """Every user, from `/v2/users` (the `/v1/users` list is sunset), lazily."""
+        return UserListing(self.get, self._logger)
 
     def call(self, call_id: int) -> Call | None:
         """One call with fresh media URLs (recording URLs expire), or None when Aircall
@@ -384,6 +375,45 @@ class AircallClient:
         )
 
 
+class UserListing:
+    """The pages of `/v2/users`, read as they are iterated. `complete` tells, once the
+    iteration ended, whether the users seen are all of the account's: the last page was
+    read, no entry was skipped as unreadable, and `meta.total` held still and matched the
+    users seen. The list is paged by page number with no date filter, so a user deleted
+    or added while it is paged shifts later users from one page to the next (one seen
+    twice, or one never seen): a listing that is not complete must not be taken to say
+    that a user is gone."""
+
+    def __init__(self, get: Callable[[str, Mapping[str, Any]], Any], logger: logging.Logger):
+        self._get = get
+        self._logger = logger
+        self.complete = False
+
+    def __iter__(self) -> Iterator[User]:
+        self.complete = False
+        page, skipped = 1, 0
+        seen: set[int] = set()
+        totals: set[int | None] = set()
+        while True:
+            body = self._get("/v2/users", {"page": page, "per_page": PAGE_SIZE})
+            totals.add(_total(body))
+            for raw in _list(body, "users"):
+                try:
+                    user = parse_user(raw)
+                except PayloadError as error:
+                    skipped += 1
+                    self._logger.warning(f"Skipping an Aircall user that cannot be read: {error}")
+                    continue
+                if user.id not in seen:
+                    seen.add(user.id)
+                    yield user
+            if not _meta(body).get("next_page_link"):
+                break
+            page += 1
+        total = totals.pop() if len(totals) == 1 else -1
+        self.complete = not skipped and total in (None, len(seen))
+
+
 def _request_path(outcome: requests.Response | Exception | None) -> str:
     request = outcome.request if isinstance(outcome, requests.Response) else None
     return (request.path_url or "") if request is not None else ""
@@ -402,7 +432,7 @@ def _message_of(response: requests.Response) -> str:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
         body = None
-    return body_text(body, "message") or f"HTTP {response.status_code}"
+    return body_text(body) or f"HTTP {response.status_code}"
 
 
 def _meta(body: Any) -> Mapping[str, Any]:
