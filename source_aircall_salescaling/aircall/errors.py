@@ -114,24 +114,25 @@ MAX_ERROR_TEXT = 300
 def body_text(body: Any, *, besides: str | None = None) -> str | None:
     """Aircall's words in an error body: the texts of `error`, `message`, `errors` and
     `troubleshoot`, whichever are there, each once (`BAD_REQUEST` is the same words as
-    "Bad Request"), joined as `first: second; third` and cut to 300 characters; None
-    when the body has none. `errors` may also be a list or an object of texts. A text
-    that only repeats `besides` (the status phrase the caller already says) is left out:
+    "Bad Request"), as `error: the others; joined` and cut to 300 characters; None when
+    the body has none. `errors` may also be a list or an object of texts. A text that
+    only repeats `besides` (the status phrase the caller already says) is left out:
     `{"message": "Forbidden"}` adds nothing to "403 Forbidden"."""
-    texts: list[str] = []
-    seen: set[str] = set()
+    found: list[tuple[str, str]] = []
+    seen = {_folded(besides)} if besides else set()
     for key in ERROR_TEXT_KEYS:
         value = body.get(key) if isinstance(body, Mapping) else None
         for text in _texts(value):
-            folded = _folded(text)
-            if folded not in seen:
-                seen.add(folded)
-                texts.append(text)
-    if besides is not None:
-        texts = [text for text in texts if _folded(text) != _folded(besides)]
-    if not texts:
+            if _folded(text) not in seen:
+                seen.add(_folded(text))
+                found.append((key, text))
+    if not found:
         return None
-    joined = texts[0] + (": " + "; ".join(texts[1:]) if len(texts) > 1 else "")
+    texts = [text for _, text in found]
+    if found[0][0] == "error" and len(found) > 1:  # a heading: "Forbidden: company is ..."
+        joined = f"{texts[0]}: {'; '.join(texts[1:])}"
+    else:
+        joined = "; ".join(texts)
     return joined[:MAX_ERROR_TEXT]
 
 
