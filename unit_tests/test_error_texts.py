@@ -87,7 +87,9 @@ def test_a_long_text_is_cut_to_300_characters() -> None:
 def test_a_5xx_quotes_aircalls_words_when_it_gives_some() -> None:
     message = http_error_message(500, {"error": "Internal error", "troubleshoot": "retry"})
 
-    assert message.startswith('Aircall answered 500 Internal Server Error ("Internal error: retry")')
+    assert message.startswith(
+        'Aircall answered 500 Internal Server Error ("Internal error: retry")'
+    )
 
 
 # Where errors are reported -----------------------------------------------------------------
@@ -114,7 +116,9 @@ def test_the_calls_listing_quotes_aircalls_words(
     with pytest.raises(AircallHttpError) as raised:
         list(client.calls_newest_first(TimeWindow(1_700_000_000, 1_700_003_600)))
 
-    assert raised.value.message == 'Aircall answered 400 Bad Request for /v1/calls: "from is invalid"'
+    assert (
+        raised.value.message == 'Aircall answered 400 Bad Request for /v1/calls: "from is invalid"'
+    )
 
 
 def test_a_lookup_by_id_quotes_aircalls_words(

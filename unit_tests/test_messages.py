@@ -144,7 +144,9 @@ def test_a_400_gives_aircall_s_own_explanation(
     with pytest.raises(AircallHttpError) as raised:
         client().ping()
 
-    assert raised.value.message == 'Aircall answered 400 Bad Request for /v1/ping: "from is invalid"'
+    assert (
+        raised.value.message == 'Aircall answered 400 Bad Request for /v1/ping: "from is invalid"'
+    )
 
 
 def test_a_404_names_the_path_that_was_not_found(

@@ -44,7 +44,9 @@ def sync(
     """One sync of `users` over this listing (None: the test set the answers): the
     records emitted, and the state to pass on."""
     if users is not None:
-        requests_mock.get(USERS_URL, json=listing(users), headers={"Date": formatdate(NOW, usegmt=True)})
+        requests_mock.get(
+            USERS_URL, json=listing(users), headers={"Date": formatdate(NOW, usegmt=True)}
+        )
     stream = users_stream(tmp_path, state)
     records = [dict(record) for record in stream.read_records(mode)]  # type: ignore[call-overload]
     return records, dict(stream.state)
@@ -256,7 +258,9 @@ def test_a_listing_that_shifted_while_paged_reports_no_removal_until_a_complete_
     first_page = listing([a_user(1)], total=3)
     first_page["meta"]["next_page_link"] = f"{USERS_URL}?page=2"
     # User 3 was deleted between the two pages: user 2 moved onto page 1, never seen.
-    requests_mock.get(f"{USERS_URL}?page=1", json=first_page, headers={"Date": formatdate(NOW, usegmt=True)})
+    requests_mock.get(
+        f"{USERS_URL}?page=1", json=first_page, headers={"Date": formatdate(NOW, usegmt=True)}
+    )
     requests_mock.get(f"{USERS_URL}?page=2", json=listing([], total=2))
 
     shifted, state = sync(tmp_path, requests_mock, None, state)
