@@ -157,16 +157,32 @@ def test_a_user_whose_email_became_a_salescaling_email_is_emitted_flagged(
     assert [(r["email"], r["salescaling_user"]) for r in second] == [(" U1@example.com", True)]
 
 
-def test_a_state_of_the_previous_version_emits_every_user_once_more(
+def test_a_state_of_the_previous_version_emits_only_the_users_it_had_not_emitted(
     tmp_path: Path, requests_mock: requests_mock_module.Mocker
 ) -> None:
-    users = [a_user(1), a_user(2)]
-    older = {"created_at": "2025-01-06T09:00:00Z", "at_cursor": [1, 2]}
+    cursor = "2026-09-28T10:21:09.000Z"
+    users = [
+        a_user(1).created("2026-01-02T03:04:05.000Z"),
+        a_user(2).created(cursor),  # emitted: in `at_cursor`
+        a_user(3).created("2026-09-28T10:21:09.500Z"),  # the cursor's second, not emitted
+        a_user(4).created(None),  # emitted: in `undated`
+        a_user(5).created(None),
+        a_user(6).created("2026-10-01T00:00:00.000Z"),
+    ]
+    previous = {"created_at": "2026-09-28T10:21:09Z", "at_cursor": [2], "undated": [4]}
 
-    first, state = sync(tmp_path, requests_mock, users, older)
+    first, state = sync(tmp_path, requests_mock, users, previous)
     second, _ = sync(tmp_path, requests_mock, users, state)
 
-    assert (ids(first), second) == ([1, 2], [])
+    assert (ids(first), second) == ([3, 5, 6], [])
+
+
+def test_a_cursor_in_the_far_future_emits_no_user(
+    tmp_path: Path, requests_mock: requests_mock_module.Mocker
+) -> None:
+    records, _ = sync(tmp_path, requests_mock, [a_user(1)], {"created_at": "2099-12-31T23:59:59Z"})
+
+    assert records == []
 
 
 def test_a_full_refresh_emits_every_user(
