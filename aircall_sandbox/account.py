@@ -57,6 +57,8 @@ class SandboxWorld:
         self.clock_offset = 0
         self.lock = threading.RLock()
         self.users: dict[int, SandboxUser] = {}
+        self.removed_user_ids: set[int] = set()
+        """Users deleted in Aircall: gone from ``/v2/users``, still the agent of their calls."""
         self.numbers: dict[int, SandboxNumber] = {}
         self.contacts: dict[int, SandboxContact] = {}
         self.index = CallIndex()
@@ -117,8 +119,14 @@ class SandboxWorld:
             return self.index.page(window, descending, offset, limit, predicate)
 
     def sorted_users(self) -> list[SandboxUser]:
+        """The account's users (not the deleted ones), by id."""
         with self.lock:
-            return [self.users[k] for k in sorted(self.users)]
+            return [self.users[k] for k in sorted(self.users) if k not in self.removed_user_ids]
+
+    def listed_user(self, user_id: int) -> SandboxUser | None:
+        """A user ``GET /v2/users/{id}`` serves: None once deleted."""
+        with self.lock:
+            return None if user_id in self.removed_user_ids else self.users.get(user_id)
 
     def salescaling_emails(self) -> list[str]:
         """Normalized emails of the users a Salescaling config would list."""
@@ -272,10 +280,20 @@ class SandboxWorld:
     def update_user(self, user_id: int, changes: Mapping[str, Any]) -> SandboxUser:
         """Change a user in place: Aircall moves no timestamp when it does this."""
         with self.lock:
-            user = self.users.get(user_id)
+            user = self.listed_user(user_id)
             if user is None:
                 raise ModelError(f"unknown user {user_id}", 404)
             self._apply(user, changes, USER_FIELDS)
+            return user
+
+    def delete_user(self, user_id: int) -> SandboxUser:
+        """Delete a user as Aircall would: gone from ``/v2/users`` (and its id never given
+        again); the calls it took keep it as their agent."""
+        with self.lock:
+            user = self.listed_user(user_id)
+            if user is None:
+                raise ModelError(f"unknown user {user_id}", 404)
+            self.removed_user_ids.add(user_id)
             return user
 
     def _pick_user(self, user_id: Any, salescaling_first: bool = True) -> int | None:

@@ -115,6 +115,16 @@ def _patch_user(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[st
     return 200, {"user": user.to_control()}
 
 
+@_route(
+    "DELETE",
+    "/users/{user_id}",
+    "delete a user as Aircall would: gone from /v2/users, still the agent of its calls",
+)
+def _delete_user(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    user = app.world.delete_user(int(m["user_id"]))
+    return 200, {"deleted": user.to_control()}
+
+
 @_route("GET", "/calls", "all calls in (started_at, id) order, full model")
 def _calls(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
     return 200, {"calls": [c.to_control() for c in app.world.all_calls()]}

@@ -279,6 +279,10 @@ class Sandbox:
     def update_user(self, user_id: int, **changes: Any) -> dict[str, Any]:
         return dict(self._control("PATCH", f"/users/{user_id}", changes)["user"])
 
+    def delete_user(self, user_id: int) -> dict[str, Any]:
+        """Gone from ``/v2/users``; its calls keep it as their agent."""
+        return dict(self._control("DELETE", f"/users/{user_id}")["deleted"])
+
     def add_calls(self, n: int = 1, **kw: Any) -> list[dict[str, Any]]:
         """Create ``n`` calls; keys as ``POST /_sandbox/calls`` (status, recording, ...)."""
         return list(self._control("POST", "/calls", {"count": n, **kw})["calls"])

@@ -93,8 +93,25 @@ def user_record(user: User, salescaling_emails: frozenset[str]) -> dict[str, Any
         "availability_status": user.availability_status,
         "time_zone": user.time_zone,
         "language": user.language,
+        "extension": user.extension,
+        "state": user.state,
+        "substatus": user.substatus,
+        "default_number_id": user.default_number_id,
+        "wrap_up_time": user.wrap_up_time,
         "salescaling_user": bool(user.email)
         and normalize_email(user.email or "") in salescaling_emails,
+        "_ab_cdc_deleted_at": None,
+    }
+
+
+def deleted_user_record(user_id: int, created_at: str | None, deleted_at: str) -> dict[str, Any]:
+    """The `users` record of a user gone from Aircall: its key and cursor unchanged (a
+    destination that deduplicates on the key keeps the latest cursor), the rest null."""
+    nobody = User(user_id, None, None, created_at, None, None, None, None)
+    return {
+        **user_record(nobody, frozenset()),
+        "salescaling_user": None,
+        "_ab_cdc_deleted_at": deleted_at,
     }
 
 

@@ -174,6 +174,56 @@ def a_call(call_id: int = 2_100_000_123) -> CallBuilder:
     return CallBuilder(call_id)
 
 
+@dataclass(frozen=True)
+class UserBuilder:
+    """A `/v2/users` item as the sandbox serves it:
+
+    a_user(7).with_email("ana@x.com").named("Ana Lima").created("2026-09-28T10:21:09.000Z")
+    """
+
+    user_id: int
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def with_email(self, email: str | None) -> UserBuilder:
+        return self.with_fields(email=email)
+
+    def named(self, name: str | None) -> UserBuilder:
+        return self.with_fields(name=name)
+
+    def created(self, at: str | None) -> UserBuilder:
+        return self.with_fields(created_at=at)
+
+    def unavailable(self) -> UserBuilder:
+        return self.with_fields(available=False, availability_status="unavailable")
+
+    def with_fields(self, **raw: Any) -> UserBuilder:
+        return replace(self, overrides={**self.overrides, **raw})
+
+    def payload(self) -> dict[str, Any]:
+        raw: dict[str, Any] = {
+            "id": self.user_id,
+            "direct_link": f"{API}/v2/users/{self.user_id}",
+            "name": f"User {self.user_id}",
+            "email": f"user{self.user_id}@example.com",
+            "created_at": "2025-01-06T09:00:00.000Z",
+            "available": True,
+            "availability_status": "available",
+            "substatus": "always_opened",
+            "state": "active",
+            "time_zone": "Europe/Paris",
+            "language": "fr-FR",
+            "wrap_up_time": 0,
+            "extension": "101",
+            "default_number_id": 3,
+        }
+        raw.update(self.overrides)
+        return raw
+
+
+def a_user(user_id: int = 7) -> UserBuilder:
+    return UserBuilder(user_id)
+
+
 def _user(user_id: int, name: str | None, email: str | None) -> dict[str, Any]:
     """The agent summary a call embeds (the sandbox's `_call_user`)."""
     return {

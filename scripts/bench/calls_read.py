@@ -45,8 +45,8 @@ with open(_os.environ["BENCH_MARK"], "w") as _mark:
 """
 NO_PACING = """\
 from airbyte_cdk.sources.streams.call_rate import APIBudget
-import source_aircall_salescaling.aircall.client as client
-client.api_budget = lambda requests_per_minute: APIBudget(policies=[])
+import source_aircall_salescaling.aircall.session as session
+session.api_budget = lambda requests_per_minute: APIBudget(policies=[])
 """
 UNPACED = (
     NO_PACING

@@ -88,6 +88,11 @@ class User:
     availability_status: str | None
     time_zone: str | None
     language: str | None
+    extension: str | None = None
+    state: str | None = None
+    substatus: str | None = None
+    default_number_id: int | None = None
+    wrap_up_time: int | None = None
 
 
 _ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
@@ -266,7 +271,25 @@ def parse_user(raw: Any) -> User:
         availability_status=_optional_str(raw.get("availability_status")),
         time_zone=_optional_str(raw.get("time_zone")),
         language=_optional_str(raw.get("language")),
+        extension=_text_or_number(raw.get("extension")),
+        state=_optional_str(raw.get("state")),
+        substatus=_optional_str(raw.get("substatus")),
+        default_number_id=_lenient_int(raw.get("default_number_id")),
+        wrap_up_time=_lenient_int(raw.get("wrap_up_time")),
     )
+
+
+def _lenient_int(value: Any) -> int | None:
+    """A user's optional number: anything but an integer reads as none (a user is never
+    skipped for a detail)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text_or_number(value: Any) -> str | None:
+    """`extension` is a string in Aircall's answers; a number is read as its digits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _optional_str(value)
 
 
 def _iso_from_aircall(value: Any) -> str | None:

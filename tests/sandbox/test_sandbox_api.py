@@ -282,6 +282,15 @@ def test_error_next_answers_the_configured_statuses(sandbox: Sandbox) -> None:
     assert statuses == [503, 500, 200]
 
 
+def test_an_injected_403_answers_aircalls_error_and_troubleshoot(sandbox: Sandbox) -> None:
+    sandbox.set_faults(error_next=1, error_statuses=[403])
+    response = sandbox.api_get("/v1/calls")
+    assert (response.status_code, response.json()) == (
+        403,
+        {"error": "Forbidden", "troubleshoot": "company is not verified"},
+    )
+
+
 def test_drop_closes_the_connection_without_an_answer(sandbox: Sandbox) -> None:
     sandbox.set_faults(drop_next=1)
     with pytest.raises(requests.ConnectionError):
