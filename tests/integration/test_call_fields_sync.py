@@ -150,3 +150,15 @@ def test_calls_carry_the_numbers_in_e164_and_the_aircall_number(
     assert record["internal_number_e164"] == "".join(
         ch for ch in record["number"]["digits"] if ch == "+" or ch.isdigit()
     )
+
+
+def test_the_import_report_counts_the_calls_imported_by_transfer(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    transferred_call(sandbox)
+
+    run = connector.run("read", sandbox.config(), IMPORTED)
+
+    report = run.import_report()
+    assert report is not None and report["imported_by_transfer"] >= 1
+    assert any("transferred to a Salescaling user" in line for line in run.logs("INFO"))
