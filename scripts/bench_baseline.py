@@ -39,7 +39,7 @@ def text(value: Any) -> str | None:
     return value if isinstance(value, str) and value != "" else None
 
 
-def person(user: Any) -> dict[str, Any] | None:
+def someone(user: Any) -> dict[str, Any] | None:
     """A user object; null, `{}` and one with no id, name or email are no one."""
     if not user:
         return None
@@ -62,7 +62,7 @@ def e164(number: str | None, region: str | None = None) -> str | None:
 def owner(call: dict[str, Any], emails: set[str] | frozenset[str]) -> dict[str, Any] | None:
     """Whose call it is: the agent when a Salescaling user, else the transferee when one."""
     for key in ("user", "transferred_to"):
-        agent = person(call.get(key))
+        agent = someone(call.get(key))
         if agent and agent["email"] and agent["email"].strip().lower() in emails:
             return agent
     return None
@@ -106,13 +106,7 @@ def record(call: dict[str, Any], emails: set[str] | frozenset[str] = frozenset()
         "answered_at": iso(call.get("answered_at")),
         "ended_at": iso(call.get("ended_at")),
         "duration": call.get("duration") or 0,
-        "user": None
-        if user is None
-        else {
-            "id": user.get("id"),
-            "name": text(user.get("name")),
-            "email": text(user.get("email")),
-        },
+        "user": someone(user),
         "contact": contact_record,
         "internal_number": None if number is None else text(number.get("digits")),
         "external_number": None if raw_digits in (None, "anonymous") else raw_digits,
@@ -139,7 +133,7 @@ def record(call: dict[str, Any], emails: set[str] | frozenset[str] = frozenset()
             {
                 "id": tag.get("id"),
                 "name": text(tag.get("name")),
-                "tagged_by": person(tag.get("tagged_by")),
+                "tagged_by": someone(tag.get("tagged_by")),
                 "tagged_at": iso(tag.get("tagged_at")),
             }
             for tag in call.get("tags") or []
@@ -148,7 +142,7 @@ def record(call: dict[str, Any], emails: set[str] | frozenset[str] = frozenset()
             {
                 "id": comment.get("id"),
                 "content": text(comment.get("content")),
-                "posted_by": person(comment.get("posted_by")),
+                "posted_by": someone(comment.get("posted_by")),
                 "posted_at": iso(comment.get("posted_at")),
             }
             for comment in call.get("comments") or []
@@ -157,9 +151,9 @@ def record(call: dict[str, Any], emails: set[str] | frozenset[str] = frozenset()
             {"id": team.get("id"), "name": text(team.get("name"))}
             for team in call.get("teams") or []
         ],
-        "transferred_by": person(call.get("transferred_by")),
-        "transferred_to": person(call.get("transferred_to")),
-        "assigned_to": person(call.get("assigned_to")),
+        "transferred_by": someone(call.get("transferred_by")),
+        "transferred_to": someone(call.get("transferred_to")),
+        "assigned_to": someone(call.get("assigned_to")),
         "salescaling_agent": owner(call, emails),
         "_ab_cdc_deleted_at": None,
         "has_recording": text(call.get("recording")) is not None,
