@@ -199,6 +199,28 @@ def _delete_call(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[s
     return 200, {"deleted": call.to_control()}
 
 
+@_route(
+    "POST",
+    "/calls/{call_id}/tags",
+    "a person tags the call: {name, tagged_by_id (default its agent; null: unknown), "
+    "tagged_at (default now)}",
+)
+def _tag(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    call = app.world.annotate_call(int(m["call_id"]), "tags", b)
+    return 201, {"call": call.to_control()}
+
+
+@_route(
+    "POST",
+    "/calls/{call_id}/comments",
+    "an agent comments the call: {content, posted_by_id (default its agent), "
+    "posted_at (default now)}",
+)
+def _comment(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    call = app.world.annotate_call(int(m["call_id"]), "comments", b)
+    return 201, {"call": call.to_control()}
+
+
 @_route("POST", "/calls/{call_id}/finish", "end a call: {recording, recording_size, duration}")
 def _finish(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
     call = app.world.finish_call(int(m["call_id"]), b)

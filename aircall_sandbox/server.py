@@ -35,7 +35,7 @@ CAP_MESSAGE = (
 )
 _MEDIA = re.compile(r"^/(recordings|voicemails)/(\d+)\.mp3$")
 _SHORT = re.compile(r"^/short/(recordings|voicemails)/(\d+)$")
-_ASSET = re.compile(r"^/assets/calls/(\d+)$")
+_ASSET = re.compile(r"^/assets/calls/(\d+)(?:/(?:recording|voicemail))?$")
 _CALL = re.compile(r"^/v1/calls/(\d+)$")
 _INSIGHT = re.compile(r"^/v1/calls/(\d+)/(" + "|".join(insights.RESOURCES) + ")$")
 _USER = re.compile(r"^/v2/users/(\d+)$")
@@ -399,7 +399,7 @@ def _search_predicate(query: dict[str, Any]) -> Any:
             return False
         if phone and phone.replace(" ", "") not in call.raw_digits.replace(" ", ""):
             return False
-        return not tags or bool(tags & set(call.tags))
+        return not tags or bool(tags & {tag.name for tag in call.tags})
 
     return predicate
 
