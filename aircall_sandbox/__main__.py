@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="enforce --rate-limit per --rate-window as a token bucket refilled evenly and "
         "holding at most BURST requests (0: a fixed window, the default)",
     )
-    parser.add_argument("--url-ttl", type=int, default=3600, help="recording URL lifetime (s)")
+    parser.add_argument("--url-ttl", type=int, default=600, help="recording URL lifetime (s)")
     parser.add_argument(
         "--media-url",
         default=None,

@@ -34,9 +34,12 @@ from .model import (
     SandboxNumber,
     SandboxUser,
     call_sid,
+    comments_from,
     country_of,
     int_param,
+    price,
     random_phone,
+    tags_from,
 )
 from .scenario_replay import ScenarioReplay
 
@@ -57,6 +60,8 @@ class SandboxWorld:
         self.clock_offset = 0
         self.lock = threading.RLock()
         self.users: dict[int, SandboxUser] = {}
+        self.removed_user_ids: set[int] = set()
+        """Users deleted in Aircall: gone from ``/v2/users``, still the agent of their calls."""
         self.numbers: dict[int, SandboxNumber] = {}
         self.contacts: dict[int, SandboxContact] = {}
         self.index = CallIndex()
@@ -117,8 +122,14 @@ class SandboxWorld:
             return self.index.page(window, descending, offset, limit, predicate)
 
     def sorted_users(self) -> list[SandboxUser]:
+        """The account's users (not the deleted ones), by id."""
         with self.lock:
-            return [self.users[k] for k in sorted(self.users)]
+            return [self.users[k] for k in sorted(self.users) if k not in self.removed_user_ids]
+
+    def listed_user(self, user_id: int) -> SandboxUser | None:
+        """A user ``GET /v2/users/{id}`` serves: None once deleted."""
+        with self.lock:
+            return None if user_id in self.removed_user_ids else self.users.get(user_id)
 
     def salescaling_emails(self) -> list[str]:
         """Normalized emails of the users a Salescaling config would list."""
@@ -272,10 +283,20 @@ class SandboxWorld:
     def update_user(self, user_id: int, changes: Mapping[str, Any]) -> SandboxUser:
         """Change a user in place: Aircall moves no timestamp when it does this."""
         with self.lock:
-            user = self.users.get(user_id)
+            user = self.listed_user(user_id)
             if user is None:
                 raise ModelError(f"unknown user {user_id}", 404)
             self._apply(user, changes, USER_FIELDS)
+            return user
+
+    def delete_user(self, user_id: int) -> SandboxUser:
+        """Delete a user as Aircall would: gone from ``/v2/users`` (and its id never given
+        again); the calls it took keep it as their agent."""
+        with self.lock:
+            user = self.listed_user(user_id)
+            if user is None:
+                raise ModelError(f"unknown user {user_id}", 404)
+            self.removed_user_ids.add(user_id)
             return user
 
     def _pick_user(self, user_id: Any, salescaling_first: bool = True) -> int | None:
@@ -377,7 +398,7 @@ class SandboxWorld:
                 call.missed_call_reason = call.missed_call_reason or "agents_did_not_answer"
         elif call.answered_at is None:
             call.answered_at = min(call.ended_at, call.started_at + 4)
-        call.cost = f"{call.duration * 0.002:.3f}"
+        call.cost = price(call.direction, call.duration, call.answered_at is not None)
 
     def _set_recording(self, call: SandboxCall, size: int, flags: Mapping[str, Any]) -> None:
         if size < 1:
@@ -453,14 +474,46 @@ class SandboxWorld:
             return call
 
     def update_call(self, call_id: int, changes: Mapping[str, Any]) -> SandboxCall:
-        """Rewrite fields of a call (Aircall rewrites duration/cost, moves started_at)."""
+        """Rewrite fields of a call (Aircall rewrites duration/cost, moves started_at).
+        ``tags`` and ``comments`` replace the call's: names or texts (by its agent, now),
+        or objects (see ``model.tags_from``, ``model.comments_from``)."""
         with self.lock:
             call = self.calls.get(call_id)
             if call is None:
                 raise ModelError(f"unknown call {call_id}", 404)
             started_at = call.started_at
-            self._apply(call, changes, CALL_FIELDS)
+            plain = {k: v for k, v in changes.items() if k not in ("tags", "comments")}
+            now = self.now()
+            tags = tags_from(changes["tags"], call.user_id, now) if "tags" in changes else None
+            comments = (
+                comments_from(changes["comments"], call.user_id, now)
+                if "comments" in changes
+                else None
+            )
+            self._apply(call, plain, CALL_FIELDS)
+            call.tags = call.tags if tags is None else tags
+            call.comments = call.comments if comments is None else comments
             self.index.move(call.id, started_at, call.started_at)
+            return call
+
+    def annotate_call(self, call_id: int, kind: str, spec: Mapping[str, Any]) -> SandboxCall:
+        """A person adds a tag (``kind`` "tags": ``{name, tagged_by_id, tagged_at}``) or a
+        comment ("comments": ``{content, posted_by_id, posted_at}``) to a call, by default
+        its agent, now: one of Aircall's rewrites of a done call."""
+        with self.lock:
+            call = self.calls.get(call_id)
+            if call is None:
+                raise ModelError(f"unknown call {call_id}", 404)
+            at = spec.get("tagged_at" if kind == "tags" else "posted_at", self.now())
+            key = "tagged_by_id" if kind == "tags" else "posted_by_id"
+            by = spec.get(key, call.user_id)
+            if kind == "tags":
+                call.tags = [*call.tags, *tags_from([{**spec, key: by, "tagged_at": at}], by, at)]
+            else:
+                call.comments = [
+                    *call.comments,
+                    *comments_from([{**spec, key: by, "posted_at": at}], by, at),
+                ]
             return call
 
     def consume_fail(self, call: SandboxCall) -> bool:

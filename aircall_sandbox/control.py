@@ -115,6 +115,16 @@ def _patch_user(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[st
     return 200, {"user": user.to_control()}
 
 
+@_route(
+    "DELETE",
+    "/users/{user_id}",
+    "delete a user as Aircall would: gone from /v2/users, still the agent of its calls",
+)
+def _delete_user(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    user = app.world.delete_user(int(m["user_id"]))
+    return 200, {"deleted": user.to_control()}
+
+
 @_route("GET", "/calls", "all calls in (started_at, id) order, full model")
 def _calls(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
     return 200, {"calls": [c.to_control() for c in app.world.all_calls()]}
@@ -187,6 +197,28 @@ def _patch_call(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[st
 def _delete_call(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
     call = app.world.delete_call(int(m["call_id"]))
     return 200, {"deleted": call.to_control()}
+
+
+@_route(
+    "POST",
+    "/calls/{call_id}/tags",
+    "a person tags the call: {name, tagged_by_id (default its agent; null: unknown), "
+    "tagged_at (default now)}",
+)
+def _tag(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    call = app.world.annotate_call(int(m["call_id"]), "tags", b)
+    return 201, {"call": call.to_control()}
+
+
+@_route(
+    "POST",
+    "/calls/{call_id}/comments",
+    "an agent comments the call: {content, posted_by_id (default its agent), "
+    "posted_at (default now)}",
+)
+def _comment(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
+    call = app.world.annotate_call(int(m["call_id"]), "comments", b)
+    return 201, {"call": call.to_control()}
 
 
 @_route("POST", "/calls/{call_id}/finish", "end a call: {recording, recording_size, duration}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+import zlib
 from dataclasses import dataclass
 
 from .account import SandboxWorld
@@ -21,11 +22,14 @@ from .model import (
     FIRST_USER_ID,
     MISSED_REASONS,
     SandboxCall,
+    SandboxComment,
     SandboxContact,
     SandboxNumber,
+    SandboxTag,
     SandboxUser,
     call_sid,
     country_of,
+    price,
     random_phone,
 )
 
@@ -45,7 +49,12 @@ _COMPANIES = (
 )  # fmt: skip
 _TAGS = ("Lead", "Customer", "Follow-up", "Demo booked", "Churn risk", "Support")
 _TEAMS = ("Sales", "Support", "Onboarding")
-_COMMENTS = ("Call back next week", "Sent pricing", "Wants a demo", "Wrong number")
+_COMMENTS = (
+    "Call back next week",
+    "Sent pricing:\n- 15 seats\n- annual plan",
+    "Wants a demo",
+    "Wrong number",
+)
 _TIME_ZONES = ("Europe/Paris", "Europe/Madrid", "America/New_York", "Europe/London")
 _LANGUAGES = ("en-US", "fr-FR", "es-ES", "en-GB")
 
@@ -250,20 +259,30 @@ def _end(
     call.duration = ended - call.started_at
     if call.answered_at is not None and call.answered_at > ended:
         call.answered_at = ended
-    call.cost = f"{call.duration * 0.002:.3f}"
+    call.cost = price(call.direction, call.duration, call.answered_at is not None)
     if draft.recording:
         size = max(1, call.duration * BYTES_PER_SECOND + rng.randint(0, 4095))
         call.recording_size = size if max_size is None else min(size, max_size)
 
 
+def _later(call: SandboxCall, salt: int) -> int:
+    """When a person annotated the call: seconds to minutes after it ended. Derived from
+    the id, not drawn: a new draw would change every call generated after this one."""
+    return (call.ended_at or call.started_at) + zlib.crc32(f"{call.id}:{salt}".encode()) % 900
+
+
 def _annotate(rng: random.Random, call: SandboxCall, user_ids: list[int]) -> None:
-    """Tags, teams, comments, and a transfer for ~3% of the answered calls."""
+    """Tags, teams, comments, and a transfer for ~3% of the answered calls. One tag in
+    four has no known author (Aircall's ``tagged_by: {}``)."""
     if rng.random() < 0.2:
-        call.tags = rng.sample(_TAGS, rng.randint(1, 2))
+        call.tags = [
+            SandboxTag(name, None if (call.id + k) % 4 == 0 else call.user_id, _later(call, k))
+            for k, name in enumerate(rng.sample(_TAGS, rng.randint(1, 2)))
+        ]
     if rng.random() < 0.3:
         call.teams = [rng.choice(_TEAMS)]
     if rng.random() < 0.05:
-        call.comments = [rng.choice(_COMMENTS)]
+        call.comments = [SandboxComment(rng.choice(_COMMENTS), call.user_id, _later(call, 9))]
     if call.answered_at is not None and len(user_ids) > 1 and rng.random() < 0.03:
         call.transferred_by_id = call.user_id
         call.transferred_to_id = rng.choice(user_ids)

@@ -115,6 +115,45 @@ class SandboxContact:
 
 
 @dataclass(slots=True)
+class SandboxTag:
+    """A tag on a call, as a person put it there (often after the call ended).
+
+    ``tagged_by_id`` None: Aircall's ``tagged_by: {}`` (a tag whose author is unknown).
+    """
+
+    name: str
+    tagged_by_id: int | None
+    tagged_at: int | None
+
+    def to_control(self) -> dict[str, Any]:
+        return {"name": self.name, "tagged_by_id": self.tagged_by_id, "tagged_at": self.tagged_at}
+
+
+@dataclass(slots=True)
+class SandboxComment:
+    """An agent's note on a call (the content may hold newlines)."""
+
+    content: str
+    posted_by_id: int | None
+    posted_at: int | None
+
+    def to_control(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "posted_by_id": self.posted_by_id,
+            "posted_at": self.posted_at,
+        }
+
+
+def price(direction: str, duration: int, answered: bool) -> str:
+    """Aircall's ``cost``, a decimal string: ``"0.0"`` for inbound and unanswered calls,
+    else a tenth of a unit per started minute (the sandbox's own tariff)."""
+    if direction != "outbound" or not answered:
+        return "0.0"
+    return f"{((duration + 59) // 60) / 10:.1f}"
+
+
+@dataclass(slots=True)
 class SandboxCall:
     """One call, with the sandbox-only fields that drive the storage host.
 
@@ -140,12 +179,13 @@ class SandboxCall:
     country_code_a2: str | None
     archived: bool = False
     cost: str = "0.0"
-    pricing_type: str = "regular"
+    pricing_type: str | None = None  # None: "in_bundle" for answered outbound calls
+    hangup_cause: str | None = None  # None: derived when rendered (see render.py)
     recording_size: int | None = None
     voicemail_size: int | None = None
-    tags: list[str] = field(default_factory=list)
+    tags: list[SandboxTag] = field(default_factory=list)
     teams: list[str] = field(default_factory=list)
-    comments: list[str] = field(default_factory=list)
+    comments: list[SandboxComment] = field(default_factory=list)
     assigned_to_id: int | None = None
     transferred_by_id: int | None = None
     transferred_to_id: int | None = None
@@ -211,9 +251,11 @@ class SandboxCall:
             "served_size": self.served_size if self.recording_size is not None else None,
             "has_recording": self.has_recording,
             "has_voicemail": self.has_voicemail,
-            "tags": list(self.tags),
+            "pricing_type": self.pricing_type,
+            "hangup_cause": self.hangup_cause,
+            "tags": [tag.to_control() for tag in self.tags],
             "teams": list(self.teams),
-            "comments": list(self.comments),
+            "comments": [comment.to_control() for comment in self.comments],
             "assigned_to_id": self.assigned_to_id,
             "transferred_by_id": self.transferred_by_id,
             "transferred_to_id": self.transferred_to_id,
@@ -241,7 +283,8 @@ USER_FIELDS: dict[str, Any] = {
 CALL_FIELDS: dict[str, Any] = {
     "started_at": int, "answered_at": int, "ended_at": int, "duration": int,
     "missed_call_reason": str, "user_id": int, "raw_digits": str, "archived": bool,
-    "cost": str, "tags": list, "teams": list, "comments": list, "status": str,
+    "cost": str, "pricing_type": str, "hangup_cause": str,
+    "tags": list, "teams": list, "comments": list, "status": str,
     "recording_size": int, "voicemail_size": int, "direction": str,
     "assigned_to_id": int, "transferred_by_id": int, "transferred_to_id": int,
     "no_content_length": bool, "short_body": bool, "lying_length": bool,
@@ -338,3 +381,37 @@ class NewCalls:
             recording_size=None if size is None or not recording else int(size),
             raw_digits=None if raw is None else str(raw),
         )
+
+
+def tags_from(value: Any, by: int | None, at: int | None) -> list[SandboxTag]:
+    """A control request's ``tags``: names (tagged by ``by`` at ``at``) or objects
+    ``{name, tagged_by_id, tagged_at}``."""
+    if not isinstance(value, list):
+        raise ModelError("tags must be a list")
+    tags = []
+    for item in value:
+        if isinstance(item, str):
+            tags.append(SandboxTag(item, by, at))
+        elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
+            tags.append(SandboxTag(item["name"], item.get("tagged_by_id"), item.get("tagged_at")))
+        else:
+            raise ModelError("a tag is a name or {name, tagged_by_id, tagged_at}")
+    return tags
+
+
+def comments_from(value: Any, by: int | None, at: int | None) -> list[SandboxComment]:
+    """A control request's ``comments``: texts (posted by ``by`` at ``at``) or objects
+    ``{content, posted_by_id, posted_at}``."""
+    if not isinstance(value, list):
+        raise ModelError("comments must be a list")
+    comments = []
+    for item in value:
+        if isinstance(item, str):
+            comments.append(SandboxComment(item, by, at))
+        elif isinstance(item, Mapping) and isinstance(item.get("content"), str):
+            comments.append(
+                SandboxComment(item["content"], item.get("posted_by_id"), item.get("posted_at"))
+            )
+        else:
+            raise ModelError("a comment is a text or {content, posted_by_id, posted_at}")
+    return comments

@@ -17,7 +17,6 @@ from .model import SandboxCall, SandboxContact, SandboxNumber, SandboxUser
 from .signing import UrlSigner
 
 SHORT_URL_TTL = 3 * 3600
-_TAG_COLORS = ("#01B0AB", "#FFBF00", "#E34F4F", "#5B5BD6")
 
 
 def iso(ts: int) -> str:
@@ -27,6 +26,18 @@ def iso(ts: int) -> str:
 
 def _stable_id(text: str, base: int) -> int:
     return base + zlib.crc32(text.encode()) % 100_000
+
+
+def _pricing_type(call: SandboxCall) -> str | None:
+    """Aircall's ``pricing_type``: null, or a plan's name for calls it prices."""
+    return "in_bundle" if call.direction == "outbound" and call.answered_at is not None else None
+
+
+def _hangup_cause(call: SandboxCall) -> str | None:
+    """Aircall's ``hangup_cause``: null, or a string (the sandbox's own words)."""
+    if call.status != "done" or call.answered_at is None:
+        return None
+    return "agent_hung_up" if call.id % 3 == 0 else "external_hung_up"
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,7 @@ class Renderer:
         contact = None
         if fetch_contact and call.contact_id is not None:
             contact = self.contact(self.world.contacts.get(call.contact_id))
-        return {
+        body: dict[str, Any] = {
             "id": call.id,
             "sid": call.sid,
             "direct_link": f"{self.api_url}/v1/calls/{call.id}",
@@ -163,7 +174,10 @@ class Renderer:
                 else None
             ),
             "asset": (
-                f"{self.storage_url}/assets/calls/{call.id}" if recording or voicemail else None
+                f"{self.storage_url}/assets/calls/{call.id}/"
+                + ("recording" if recording else "voicemail")
+                if recording or voicemail
+                else None
             ),
             "raw_digits": call.raw_digits,
             "user": self._call_user(call.user_id),
@@ -177,22 +191,27 @@ class Renderer:
             ],
             "tags": [
                 {
-                    "id": _stable_id(t, 40_000),
-                    "name": t,
-                    "color": _TAG_COLORS[len(t) % len(_TAG_COLORS)],
-                    "description": None,
+                    "id": _stable_id(tag.name, 40_000),
+                    "name": tag.name,
+                    "tagged_by": self._call_user(tag.tagged_by_id) or {},
+                    "tagged_at": tag.tagged_at,
                 }
-                for t in call.tags
+                for tag in call.tags
             ],
             "comments": [
                 {
                     "id": _stable_id(f"{call.id}:{k}", 70_000),
-                    "content": text,
-                    "posted_at": call.ended_at or call.started_at,
-                    "posted_by": self._call_user(call.user_id),
+                    "content": comment.content,
+                    "posted_at": comment.posted_at,
+                    "posted_by": self._call_user(comment.posted_by_id),
                 }
-                for k, text in enumerate(call.comments)
+                for k, comment in enumerate(call.comments)
             ],
             "country_code_a2": call.country_code_a2,
-            "pricing_type": call.pricing_type,
+            "pricing_type": call.pricing_type or _pricing_type(call),
+            "hangup_cause": call.hangup_cause or _hangup_cause(call),
         }
+        if call.user_id is None and zlib.crc32(call.sid.encode()) % 2 == 0:
+            # No agent: Aircall's webhook form of a call leaves the key out altogether.
+            del body["user"]
+        return body

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .model import SandboxCall, call_sid, country_of
+from .model import SandboxCall, call_sid, country_of, price
 
 if TYPE_CHECKING:
     from .call_index import CallIndex
@@ -82,5 +82,5 @@ def _apply(index: CallIndex, scheduled: ScheduledCall, at: int) -> None:
     call.answered_at = state.answered_at
     call.ended_at = state.ended_at
     call.duration = state.duration
-    call.cost = f"{state.duration * 0.002:.3f}"
+    call.cost = price(call.direction, state.duration, state.answered_at is not None)
     call.recording_size = state.recording_size

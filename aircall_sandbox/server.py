@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from . import control, insights
 from .account import SandboxWorld
 from .app import SandboxApp
+from .errors import FORBIDDEN_REASON, troubleshoot_body
 from .model import SandboxCall
 from .recordings import VOICEMAIL_SEED_OFFSET, recording_range
 
@@ -34,7 +35,7 @@ CAP_MESSAGE = (
 )
 _MEDIA = re.compile(r"^/(recordings|voicemails)/(\d+)\.mp3$")
 _SHORT = re.compile(r"^/short/(recordings|voicemails)/(\d+)$")
-_ASSET = re.compile(r"^/assets/calls/(\d+)$")
+_ASSET = re.compile(r"^/assets/calls/(\d+)(?:/(?:recording|voicemail))?$")
 _CALL = re.compile(r"^/v1/calls/(\d+)$")
 _INSIGHT = re.compile(r"^/v1/calls/(\d+)/(" + "|".join(insights.RESOURCES) + ")$")
 _USER = re.compile(r"^/v2/users/(\d+)$")
@@ -252,6 +253,8 @@ class ApiHandler(_Handler):
             self._too_many(time.time() + self.app.faults.config.reset_after_seconds)
         elif status >= 500:
             self._send_json(status, {"message": "Internal Server Error"})
+        elif status == 403:
+            self._send_json(status, troubleshoot_body("Forbidden", FORBIDDEN_REASON))
         else:
             self._send_json(status, bad_request_body("Injected error"))
 
@@ -280,7 +283,7 @@ class ApiHandler(_Handler):
             return 200, self._list_users(path, query)
         match = _USER.match(path)
         if match:
-            user = self.app.world.users.get(int(match[1]))
+            user = self.app.world.listed_user(int(match[1]))
             if user is None:
                 return 404, {"message": "Not Found"}
             return 200, {"user": self.app.renderer.user(user)}
@@ -400,7 +403,7 @@ def _search_predicate(query: dict[str, Any]) -> Any:
             return False
         if phone and phone.replace(" ", "") not in call.raw_digits.replace(" ", ""):
             return False
-        return not tags or bool(tags & set(call.tags))
+        return not tags or bool(tags & {tag.name for tag in call.tags})
 
     return predicate
 

@@ -1,23 +1,30 @@
 """Pre-signed storage URLs, like the S3 links Aircall puts in ``recording``.
 
-A URL carries its expiry time, a serial number and an HMAC-SHA256 signature
-over the method, path, expiry and serial made with a per-process secret. The
-serial lets the control API revoke URLs already handed out (every URL issued
-before a given serial is "expired") without waiting for their expiry time.
+A URL has the query of an S3 pre-signed URL (SigV4): ``X-Amz-Algorithm``,
+``X-Amz-Credential``, ``X-Amz-Date`` (when it was signed), ``X-Amz-Expires``
+(seconds; 600 by default, as a recorded Aircall URL), ``X-Amz-SignedHeaders``
+and ``X-Amz-Signature``, an HMAC-SHA256 over the method, path, date, lifetime
+and a serial number made with a per-process secret. The serial, carried in the
+credential's key id, lets the control API revoke URLs already handed out (every
+URL issued before a given serial is "expired") without waiting for their expiry.
 """
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import hmac
 import itertools
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import urlencode
 
-DEFAULT_URL_TTL = 3600
+DEFAULT_URL_TTL = 600
+_KEY_PREFIX = "ASIASANDBOX"
+_DATE = "%Y%m%dT%H%M%SZ"
 
 
 class Verdict(Enum):
@@ -50,19 +57,23 @@ class UrlSigner:
         with self._lock:
             return next(self._serials)
 
-    def _signature(self, path: str, expires: int, serial: int) -> str:
-        message = f"GET\n{path}\n{expires}\n{serial}".encode()
+    def _signature(self, path: str, signed: str, ttl: int, serial: int) -> str:
+        message = f"GET\n{path}\n{signed}\n{ttl}\n{serial}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     def sign(self, base_url: str, path: str, now: int, ttl: int | None = None) -> str:
         """A full URL for ``path`` on ``base_url`` valid for ``ttl`` seconds from ``now``."""
-        expires = now + (self.ttl if ttl is None else ttl)
+        lifetime = self.ttl if ttl is None else ttl
         serial = self.next_serial()
+        signed = time.strftime(_DATE, time.gmtime(now))
         query = urlencode(
             {
-                "expires": expires,
-                "serial": serial,
-                "signature": self._signature(path, expires, serial),
+                "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
+                "X-Amz-Credential": f"{_KEY_PREFIX}{serial}/{signed[:8]}/eu-west-1/s3/aws4_request",
+                "X-Amz-Date": signed,
+                "X-Amz-Expires": lifetime,
+                "X-Amz-SignedHeaders": "host",
+                "X-Amz-Signature": self._signature(path, signed, lifetime, serial),
             }
         )
         return f"{base_url}{path}?{query}"
@@ -74,12 +85,15 @@ class UrlSigner:
         even if it also expired), then the expiry and the revocation serials.
         """
         try:
-            expires = int(query["expires"])
-            serial = int(query["serial"])
-            signature = query["signature"]
+            signed = query["X-Amz-Date"]
+            ttl = int(query["X-Amz-Expires"])
+            key_id = query["X-Amz-Credential"].split("/", 1)[0]
+            serial = int(key_id.removeprefix(_KEY_PREFIX))
+            signature = query["X-Amz-Signature"]
+            expires = calendar.timegm(time.strptime(signed, _DATE)) + ttl
         except (KeyError, ValueError):
             return Check(Verdict.MISSING)
-        expected = self._signature(path, expires, serial)
+        expected = self._signature(path, signed, ttl, serial)
         if not hmac.compare_digest(expected, signature):
             return Check(Verdict.BAD_SIGNATURE, expires, serial)
         if expires < now or serial < max(serial_min, self.revoked_below):

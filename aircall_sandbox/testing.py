@@ -279,6 +279,10 @@ class Sandbox:
     def update_user(self, user_id: int, **changes: Any) -> dict[str, Any]:
         return dict(self._control("PATCH", f"/users/{user_id}", changes)["user"])
 
+    def delete_user(self, user_id: int) -> dict[str, Any]:
+        """Gone from ``/v2/users``; its calls keep it as their agent."""
+        return dict(self._control("DELETE", f"/users/{user_id}")["deleted"])
+
     def add_calls(self, n: int = 1, **kw: Any) -> list[dict[str, Any]]:
         """Create ``n`` calls; keys as ``POST /_sandbox/calls`` (status, recording, ...)."""
         return list(self._control("POST", "/calls", {"count": n, **kw})["calls"])
@@ -289,6 +293,16 @@ class Sandbox:
 
     def update_call(self, call_id: int, **changes: Any) -> dict[str, Any]:
         return dict(self._control("PATCH", f"/calls/{call_id}", changes)["call"])
+
+    def add_tag(self, call_id: int, name: str, **kw: Any) -> dict[str, Any]:
+        """A person tags the call (kw: tagged_by_id, None for Aircall's ``{}``; tagged_at)."""
+        body = {"name": name, **kw}
+        return dict(self._control("POST", f"/calls/{call_id}/tags", body)["call"])
+
+    def add_comment(self, call_id: int, content: str, **kw: Any) -> dict[str, Any]:
+        """An agent comments the call (kw: posted_by_id, posted_at)."""
+        body = {"content": content, **kw}
+        return dict(self._control("POST", f"/calls/{call_id}/comments", body)["call"])
 
     def finish_call(self, call_id: int, **kw: Any) -> dict[str, Any]:
         """End an in-progress call (kw: recording, recording_size, duration, answered)."""

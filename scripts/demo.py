@@ -2,9 +2,10 @@
 
 Starts the sandbox (Aircall AI on), runs check, discover, a first read of every stream
 (recordings with their files, the five Aircall AI streams, import_decisions), makes new
-calls happen, runs a second read from the first one's state, and prints what a person
-wants to know: counts per stream, the import report, what Aircall AI cost in requests, a
-transcript excerpt and a summary of one call, and the import decisions per value with an
+calls happen (and an agent tags and comments a call after it ended), runs a second read
+from the first one's state, and prints what a person wants to know: counts per stream,
+the import report, what Aircall AI cost in requests, a transcript excerpt and a summary
+of one call, the tags and comments of a call, and the import decisions per value with an
 example reason each.
 """
 
@@ -137,6 +138,26 @@ def describe_call_insights(run: ConnectorRun) -> list[str]:
     return lines
 
 
+def describe_tags_and_comments(run: ConnectorRun, call_id: int) -> list[str]:
+    """A call's tags and comments as `calls` carries them (people add them after the call)."""
+    records = [record for record in run.records("calls") if record["id"] == call_id]
+    if not records:
+        return [f"call {call_id}: not in this read's calls"]
+    record = records[-1]
+    lines = [
+        f"call {call_id} in calls: {len(record['tags'])} tags, {len(record['comments'])} comments"
+    ]
+    for tag in record["tags"]:
+        by = ((tag["tagged_by"] or {}).get("email") or "(unknown)").strip()
+        lines.append(f"  tag {tag['name']!r} by {by} at {tag['tagged_at']}")
+    for comment in record["comments"]:
+        by = ((comment["posted_by"] or {}).get("email") or "(unknown)").strip()
+        lines.append(
+            f"  comment by {by} at {comment['posted_at']}: {one_line(comment['content'], 60)}"
+        )
+    return lines
+
+
 def show_topics(record: dict[str, Any]) -> str:
     return ", ".join(record["topics"] or [])
 
@@ -246,9 +267,12 @@ def main() -> int:
         ]
         added = sandbox.add_calls(5, status="done", recording=True, started_ago_seconds=600)
         sandbox.attach_recording(late["id"])
+        # Agents tag and comment a call after it ended: Aircall rewrites the call.
+        sandbox.add_tag(late["id"], "Demo booked")
+        sandbox.add_comment(late["id"], "Wants a demo on Thursday:\n- 15 seats\n- annual plan")
         print(
             f"sandbox: {len(added)} new calls, {len(finished)} in-progress calls finished, "
-            f"the recording of call {late['id']} appeared"
+            f"the recording of call {late['id']} appeared, an agent tagged and commented it"
         )
 
         second = connector.run("read", config, everything, state=first.states())
@@ -267,6 +291,7 @@ def main() -> int:
         if record["call_id"] == late["id"]
     ]
     print(f"import decisions of call {late['id']}, its recording late: {' -> '.join(history)}")
+    print("\n".join(describe_tags_and_comments(second, late["id"])))
     print()
     checks, consistent = consistency(first, second)
     print("\n".join(checks))

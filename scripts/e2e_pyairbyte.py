@@ -68,7 +68,8 @@ def expected_counts(sandbox: Sandbox, window_start: int) -> dict[str, int]:
     imported = [
         c
         for c in done
-        if emails.get(c["user_id"]) in wanted
+        # whose call it is: the agent's, else the agent it was transferred to
+        if (emails.get(c["user_id"]) in wanted or emails.get(c["transferred_to_id"]) in wanted)
         and c["has_recording"]
         and c["recording_size"] is not None
         and c["recording_size"] <= SIZE_LIMIT_MB * MIB

@@ -2,7 +2,9 @@
 
 A call is imported (one `recordings` record, with its audio file) when
   1. it is done (in-progress calls have no recording yet),
-  2. its agent's email matches a paying Salescaling user (trimmed, case-insensitive),
+  2. it belongs to a paying Salescaling user (`salescaling_agent`: its agent's email, else
+     for a transferred call the email of the agent it was transferred to; trimmed,
+     case-insensitive),
   3. it has a recording, and
   4. the recording is at most `max_recording_size_mb` MiB (exactly the limit is kept).
 
@@ -95,6 +97,25 @@ def watch_horizon(config: ConnectorConfig) -> int:
     return STALE_IN_PROGRESS_SECONDS + config.lookback_seconds
 
 
+def salescaling_agent(call: Call, salescaling_emails: frozenset[str]) -> Agent | None:
+    """Whose call it is: its agent (`user`) when a Salescaling user, else, for a
+    transferred call, the agent it was transferred to when a Salescaling user. Aircall
+    keeps a transferred call as one call: `user` answered first, `transferred_to` took it
+    over, and both spoke on the one recording. None: no Salescaling user's call."""
+    agent = call.agent
+    if agent is not None and agent.normalized_email in salescaling_emails:
+        return agent
+    taker = call.transferred_to
+    if taker is not None and taker.normalized_email in salescaling_emails:
+        return taker
+    return None
+
+
+def by_transfer(call: Call, owner: Agent | None) -> bool:
+    """The call is its owner's because it was transferred to them (not their own)."""
+    return owner is not None and owner is not call.agent
+
+
 def call_verdict(call: Call) -> Verdict:
     """`calls` emits every done call."""
     return Verdict.ready() if call.is_done else Verdict.wait(IN_PROGRESS)
@@ -104,8 +125,7 @@ def eligible(call: Call, config: ConnectorConfig, now: int) -> Verdict:
     """Rules 1-3 (rule 4 needs the file's size: see `within_size_limit`)."""
     if not call.is_done:
         return Verdict.wait(IN_PROGRESS)
-    email = call.agent.normalized_email if call.agent else None
-    if email is None or email not in config.salescaling_user_emails:
+    if salescaling_agent(call, config.salescaling_user_emails) is None:
         return Verdict.skip(NOT_SALESCALING_USER)
     if call.recording_url is None and call.answered_at is None:
         return Verdict.skip(NOT_ANSWERED)  # missed, voicemail, failed outbound: no file comes
@@ -178,6 +198,7 @@ class ImportDecision:
     rule: str | None
     size_bytes: int | None
     decided_at: int
+    salescaling_agent: Agent | None = None  # whose call it is (`salescaling_agent`)
 
 
 def _megabytes(size_bytes: int) -> str:
@@ -194,12 +215,13 @@ def decide(
     """The decision for a call whose verdict gave `rule` (a reason above), or None when
     it is imported; the sentence names the email, the size or the limit involved."""
     email = call.agent.email.strip() if call.agent and call.agent.email else None
+    owner = salescaling_agent(call, config.salescaling_user_emails)
     limit = f"{config.max_recording_size_mb} MB"
     if rule is None:
         decision = IMPORTED
         size = f" ({_megabytes(size_bytes)})" if size_bytes is not None else ""
         reason = (
-            f"Imported: {email} is a Salescaling user and the recording{size} is within "
+            f"Imported: {_whose(call, owner, email)} and the recording{size} is within "
             f"the {limit} limit."
         )
     elif rule == LEFT_BEHIND:
@@ -213,8 +235,29 @@ def decide(
         decision = DECISION_OF_REASON.get(rule, RECORDING_UNAVAILABLE)
         reason = _sentence(call, rule, email, config, limit, size_bytes)
     return ImportDecision(
-        call.id, call.started_at, call.ended_at, call.agent, decision, reason, rule, size_bytes, now
+        call.id,
+        call.started_at,
+        call.ended_at,
+        call.agent,
+        decision,
+        reason,
+        rule,
+        size_bytes,
+        now,
+        owner,
     )
+
+
+def _email_of(agent: Agent | None) -> str | None:
+    return agent.email.strip() if agent is not None and agent.email else None
+
+
+def _whose(call: Call, owner: Agent | None, email: str | None) -> str:
+    """Whose call it is, naming the transfer when that decided it."""
+    if not by_transfer(call, owner):
+        return f"{email} is a Salescaling user"
+    first = f"{email} (who answered it first)" if email else "the agent who answered it first"
+    return f"the call was transferred to {_email_of(owner)}, a Salescaling user, by {first},"
 
 
 def decide_deleted(call_id: int, started_at: int, now: int) -> ImportDecision:
@@ -252,6 +295,13 @@ def _sentence(
             return (
                 "No agent took this call (for example a call missed in the IVR), so it "
                 "belongs to no Salescaling user."
+            )
+        taker = _email_of(call.transferred_to)
+        if taker is not None:
+            return (
+                f"Neither the agent's Aircall email {email} nor {taker}, to whom the call was "
+                "transferred, is one of the Salescaling users: add one in Salescaling or fix "
+                "it in Aircall (Users)."
             )
         return (
             f"The agent's Aircall email {email} is not one of the Salescaling users: add it "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,7 @@ def sync_request(
     return request
 
 
-def _matched_emails(settings: ConnectorConfig, users: Iterator[User]) -> set[str]:
+def _matched_emails(settings: ConnectorConfig, users: Iterable[User]) -> set[str]:
     """The configured emails (normalized) that belong to an Aircall user. Stops reading
     `users` (a lazy listing: one request a page) once all of them matched; a partial
     match reads to the end, to name the emails that match no one."""

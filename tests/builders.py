@@ -41,6 +41,11 @@ class CallBuilder:
     user: dict[str, Any] | None = None
     contact: dict[str, Any] | None = None
     number: dict[str, Any] | None = None
+    tags: tuple[dict[str, Any], ...] = ()
+    comments: tuple[dict[str, Any], ...] = ()
+    teams: tuple[dict[str, Any], ...] = ()
+    transferred_by: dict[str, Any] | None = None
+    transferred_to: dict[str, Any] | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
     removed: tuple[str, ...] = ()
 
@@ -102,6 +107,42 @@ class CallBuilder:
     def by_nobody(self) -> CallBuilder:
         return replace(self, user=None)
 
+    def transferred_to_agent(
+        self, email: str | None, user_id: int = 8, name: str | None = "Bo"
+    ) -> CallBuilder:
+        """Transferred by its agent (`by`) to another agent, who took the call over."""
+        return replace(self, transferred_by=self.user, transferred_to=_user(user_id, name, email))
+
+    # ------------------------------------------------------- what people add later
+    def tagged(
+        self, name: str, by: str | None = "ana@x.com", at: int | None = None, tag_id: int = 41
+    ) -> CallBuilder:
+        """A tag, put by the agent with email `by` (None: Aircall's `tagged_by: {}`) at
+        `at` (UNIX seconds, default 30 s after the call ended)."""
+        tag = {
+            "id": tag_id,
+            "name": name,
+            "tagged_by": _user(7, "Ana", by) if by is not None else {},
+            "tagged_at": at if at is not None else self.started_at + 90,
+        }
+        return replace(self, tags=(*self.tags, tag))
+
+    def commented(
+        self, content: str, by: str | None = "ana@x.com", at: int | None = None
+    ) -> CallBuilder:
+        comment = {
+            "id": 70_000 + len(self.comments),
+            "content": content,
+            "posted_at": at if at is not None else self.started_at + 120,
+            "posted_by": _user(7, "Ana", by) if by is not None else None,
+        }
+        return replace(self, comments=(*self.comments, comment))
+
+    def in_team(self, name: str, team_id: int = 9_001) -> CallBuilder:
+        return replace(
+            self, teams=(*self.teams, {"id": team_id, "name": name, "direct_link": None})
+        )
+
     def from_digits(self, raw_digits: str | None) -> CallBuilder:
         return replace(self, raw_digits=raw_digits)
 
@@ -147,19 +188,25 @@ class CallBuilder:
             "recording": self.recording,
             "recording_short_url": None,
             "voicemail_short_url": None,
-            "asset": f"https://storage.example/assets/calls/{self.call_id}" if media else None,
+            "asset": (
+                f"https://assets.aircall.io/calls/{self.call_id}/"
+                + ("recording" if self.recording else "voicemail")
+                if media
+                else None
+            ),
             "raw_digits": self.raw_digits,
             "user": self.user,
             "contact": self.contact,
             "assigned_to": None,
-            "transferred_by": None,
-            "transferred_to": None,
+            "transferred_by": self.transferred_by,
+            "transferred_to": self.transferred_to,
             "number": self.number,
-            "teams": [],
-            "tags": [],
-            "comments": [],
+            "teams": list(self.teams),
+            "tags": list(self.tags),
+            "comments": list(self.comments),
             "country_code_a2": None,
-            "pricing_type": "regular",
+            "pricing_type": None,
+            "hangup_cause": None,
         }
         raw.update(self.overrides)
         for key in self.removed:
@@ -172,6 +219,56 @@ class CallBuilder:
 
 def a_call(call_id: int = 2_100_000_123) -> CallBuilder:
     return CallBuilder(call_id)
+
+
+@dataclass(frozen=True)
+class UserBuilder:
+    """A `/v2/users` item as the sandbox serves it:
+
+    a_user(7).with_email("ana@x.com").named("Ana Lima").created("2026-09-28T10:21:09.000Z")
+    """
+
+    user_id: int
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def with_email(self, email: str | None) -> UserBuilder:
+        return self.with_fields(email=email)
+
+    def named(self, name: str | None) -> UserBuilder:
+        return self.with_fields(name=name)
+
+    def created(self, at: str | None) -> UserBuilder:
+        return self.with_fields(created_at=at)
+
+    def unavailable(self) -> UserBuilder:
+        return self.with_fields(available=False, availability_status="unavailable")
+
+    def with_fields(self, **raw: Any) -> UserBuilder:
+        return replace(self, overrides={**self.overrides, **raw})
+
+    def payload(self) -> dict[str, Any]:
+        raw: dict[str, Any] = {
+            "id": self.user_id,
+            "direct_link": f"{API}/v2/users/{self.user_id}",
+            "name": f"User {self.user_id}",
+            "email": f"user{self.user_id}@example.com",
+            "created_at": "2025-01-06T09:00:00.000Z",
+            "available": True,
+            "availability_status": "available",
+            "substatus": "always_opened",
+            "state": "active",
+            "time_zone": "Europe/Paris",
+            "language": "fr-FR",
+            "wrap_up_time": 0,
+            "extension": "101",
+            "default_number_id": 3,
+        }
+        raw.update(self.overrides)
+        return raw
+
+
+def a_user(user_id: int = 7) -> UserBuilder:
+    return UserBuilder(user_id)
 
 
 def _user(user_id: int, name: str | None, email: str | None) -> dict[str, Any]:

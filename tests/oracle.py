@@ -3,7 +3,8 @@
 Nothing here reads the connector's output: expectations come from the calls and users
 the sandbox holds (`Sandbox.calls()`, `Sandbox.users()`) and the rules of the contract
 (`calls`: done calls in the lookback window; `recordings`: those of a Salescaling
-user's agent with a recording no larger than the size limit).
+user, by its agent or else by the agent it was transferred to, with a recording no
+larger than the size limit).
 """
 
 from __future__ import annotations
@@ -50,6 +51,19 @@ def agent_email(call: Mapping[str, Any], users: Iterable[Mapping[str, Any]]) -> 
     return str((user or {}).get("email") or "").strip().lower()
 
 
+def transferee_email(call: Mapping[str, Any], users: Iterable[Mapping[str, Any]]) -> str:
+    """The email of the agent the call was transferred to, as compared, or ""."""
+    return agent_email({"user_id": call.get("transferred_to_id")}, users)
+
+
+def belongs_to_salescaling(
+    call: Mapping[str, Any], users: Iterable[Mapping[str, Any]], wanted: set[str]
+) -> bool:
+    """Whose call it is (contract): its agent's email, else its transferee's, is wanted."""
+    known = list(users)
+    return agent_email(call, known) in wanted or transferee_email(call, known) in wanted
+
+
 def eligible_calls(
     calls: Iterable[Mapping[str, Any]],
     users: Iterable[Mapping[str, Any]],
@@ -58,13 +72,14 @@ def eligible_calls(
     days: int = WINDOW_DAYS,
     limit_mb: int = LIMIT_MB,
 ) -> list[Mapping[str, Any]]:
-    """Done calls in the window whose recording Salescaling imports: the agent's email
-    in `emails`, a recording, at most `limit_mb` (contract: `recordings`)."""
+    """Done calls in the window whose recording Salescaling imports: a Salescaling user's
+    call (`belongs_to_salescaling`), a recording, at most `limit_mb` (contract:
+    `recordings`)."""
     wanted = {e.strip().lower() for e in emails}
     known = list(users)
     chosen = []
     for call in done_calls(calls, now, days):
-        if agent_email(call, known) not in wanted or not call.get("has_recording"):
+        if not belongs_to_salescaling(call, known, wanted) or not call.get("has_recording"):
             continue
         if int(call["recording_size"]) > limit_mb * MIB:
             continue

@@ -14,6 +14,7 @@ import pytest
 from source_aircall_salescaling.aircall.models import Call, User, parse_call, parse_user
 from source_aircall_salescaling.recordings.downloader import RecordingFile, RecordingSize
 from source_aircall_salescaling.records import call_record, recording_record, user_record
+from tests.builders import a_call as build_call
 
 STARTED = 1_763_892_000
 
@@ -66,7 +67,26 @@ MISSED_VOICEMAIL: dict[str, Any] = {
     "contact": {"id": 11, "company_name": "ESPCI", "phone_numbers": []},
 }
 
-CALLS = {"full": FULL_CALL, "bare": BARE_CALL, "missed voicemail": MISSED_VOICEMAIL}
+ANNOTATED_TRANSFER: dict[str, Any] = (
+    build_call(2100000126)
+    .answered(STARTED + 5)
+    .with_recording()
+    .by("someone@example.com")
+    .transferred_to_agent("ana@example.com")
+    .on_number("+1 617-610-5413")
+    .tagged("Demo booked")
+    .tagged("Lead", by=None)
+    .commented("Sent pricing:\n- 15 seats")
+    .in_team("Sales")
+    .payload()
+)
+
+CALLS = {
+    "full": FULL_CALL,
+    "bare": BARE_CALL,
+    "missed voicemail": MISSED_VOICEMAIL,
+    "annotated transfer": ANNOTATED_TRANSFER,
+}
 
 FULL_USER: dict[str, Any] = {
     "id": 7,
@@ -111,7 +131,7 @@ def a_user(kind: str) -> User:
 
 @pytest.mark.parametrize("kind", CALLS)
 def test_calls_record_matches_the_calls_schema(kind: str) -> None:
-    assert_matches(call_record(a_call(kind)), schema("calls"))
+    assert_matches(call_record(a_call(kind), frozenset({"ana@example.com"})), schema("calls"))
 
 
 @pytest.mark.parametrize("kind", CALLS)

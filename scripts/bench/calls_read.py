@@ -45,8 +45,8 @@ with open(_os.environ["BENCH_MARK"], "w") as _mark:
 """
 NO_PACING = """\
 from airbyte_cdk.sources.streams.call_rate import APIBudget
-import source_aircall_salescaling.aircall.client as client
-client.api_budget = lambda requests_per_minute: APIBudget(policies=[])
+import source_aircall_salescaling.aircall.session as session
+session.api_budget = lambda requests_per_minute: APIBudget(policies=[])
 """
 UNPACED = (
     NO_PACING
@@ -139,7 +139,8 @@ def measure(bench: Bench) -> None:
             start, end = int(page["query"]["from"]), int(page["query"]["to"])
             out = connector.workdir / "baseline.jsonl"
             sandbox.clear_log()
-            baseline_past.append(baseline(sandbox, start, end, out, connector.workdir))
+            emails = config["salescaling_user_emails"]
+            baseline_past.append(baseline(sandbox, start, end, out, connector.workdir, emails))
             baseline_requests = len(sandbox.requests_log("api"))
             cpu_ratios.append(connector_past[-1].cpu / baseline_past[-1].cpu)
             if index == 0:
@@ -262,7 +263,9 @@ def past_mark(mark: Path, cpu_seconds: float, ended: float) -> Timing:
     return Timing(ended - wall_at_mark, cpu_seconds - cpu_at_mark)
 
 
-def baseline(sandbox: Sandbox, start: int, end: int, out: Path, workdir: Path) -> Timing:
+def baseline(
+    sandbox: Sandbox, start: int, end: int, out: Path, workdir: Path, emails: list[str]
+) -> Timing:
     """The baseline's read of the window (start, end], past its start-up."""
     mark = workdir / "baseline-mark"
     command = [
@@ -270,6 +273,7 @@ def baseline(sandbox: Sandbox, start: int, end: int, out: Path, workdir: Path) -
         "--api-url", sandbox.api_url, "--api-id", sandbox.api_id,
         "--api-token", sandbox.api_token,
         "--from", str(start), "--to", str(end), "--out", str(out),
+        "--salescaling-emails", ",".join(emails),
     ]  # fmt: skip
     process = subprocess.Popen(
         command, stderr=subprocess.DEVNULL, env={**os.environ, "BENCH_MARK": str(mark)}

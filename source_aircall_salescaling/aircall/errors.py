@@ -4,7 +4,13 @@ words, never a Python class name), and the status mapping the CDK's `HttpClient`
 
 401 and 403 both mean "these credentials are not accepted" (Aircall answers 403 to a
 revoked token), so both fail as a config error that names the API ID and token and
-where keys are made.
+where keys are made, quoting Aircall's own words (a 403 may give its reason: "company is
+not verified").
+
+Aircall's error bodies come in several shapes: `{"message"}`, `{"error", "troubleshoot"}`,
+and `{"error", "message", "errors", "troubleshoot", ...}` for application errors, where
+`message` and `troubleshoot` are codes (`BAD_REQUEST`) and `errors` holds the text.
+`body_text` reads them all, so that whichever is there is quoted.
 """
 
 from __future__ import annotations
@@ -41,11 +47,12 @@ class AircallError(AirbyteTracedException):
 
 
 class AircallKeysRejected(AircallError):
-    """401 or 403: the API ID and token are not accepted."""
+    """401 or 403: the API ID and token are not accepted; `reason` is Aircall's text."""
 
-    def __init__(self, status: int) -> None:
-        super().__init__(rejected_keys_message(status), FailureType.config_error)
+    def __init__(self, status: int, reason: str | None = None) -> None:
+        super().__init__(rejected_keys_message(status, reason), FailureType.config_error)
         self.status = status
+        self.reason = reason
 
 
 class AircallHttpError(AircallError):
@@ -68,16 +75,15 @@ class AircallUnreachable(AircallError):
         self.cause = cause
 
 
-def rejected_keys_message(status: int) -> str:
-    return f"Aircall rejected the API ID and API token (HTTP {status}). {KEYS_HELP}"
+def rejected_keys_message(status: int, reason: str | None = None) -> str:
+    said = f': "{reason}"' if reason else ""
+    return f"Aircall rejected the API ID and API token (HTTP {status}{said}). {KEYS_HELP}"
 
 
 def status_words(status: int) -> str:
     """`503 Service Unavailable`: the code and its standard reason phrase."""
-    try:
-        return f"{status} {http.HTTPStatus(status).phrase}"
-    except ValueError:
-        return str(status)
+    phrase = http_phrase(status)
+    return f"{status} {phrase}" if phrase else str(status)
 
 
 def http_error_message(status: int, body: Any = None, path: str = "") -> str:
@@ -88,22 +94,73 @@ def http_error_message(status: int, body: Any = None, path: str = "") -> str:
             "rate limit, shared by every integration of the company, stayed used up. Lower "
             f"requests_per_minute, or {STATUS_HELP}."
         )
-    if status >= 500:
-        return f"Aircall answered {status_words(status)}; {STATUS_HELP}."
     if status == 200:
         return f"Aircall answered with a body that is not JSON; {STATUS_HELP}."
+    detail = body_text(body, besides=http_phrase(status))
+    if status >= 500:
+        said = f' ("{detail}")' if detail else ""
+        return f"Aircall answered {status_words(status)}{said}; {STATUS_HELP}."
     where = f" for {path}" if path else ""
-    detail = body_text(body, "errors")
     if detail is not None:
-        return f"Aircall answered {status_words(status)}{where}: {detail}"
+        return f'Aircall answered {status_words(status)}{where}: "{detail}"'
     return f"Aircall answered {status_words(status)}{where}."
 
 
-def body_text(body: Any, key: str) -> str | None:
-    """A text field of an Aircall error body (`errors`, `message`), trimmed to 300
-    characters, or None when there is none."""
-    text = body.get(key) if isinstance(body, Mapping) else None
-    return text.strip()[:300] if isinstance(text, str) and text.strip() else None
+ERROR_TEXT_KEYS = ("error", "message", "errors", "troubleshoot")
+"""Where Aircall puts an error's words, in the order they are quoted."""
+MAX_ERROR_TEXT = 300
+
+
+def body_text(body: Any, *, besides: str | None = None) -> str | None:
+    """Aircall's words in an error body: the texts of `error`, `message`, `errors` and
+    `troubleshoot`, whichever are there, each once (`BAD_REQUEST` is the same words as
+    "Bad Request"), as `error: the others; joined` and cut to 300 characters; None when
+    the body has none. `errors` may also be a list or an object of texts. A text that
+    only repeats `besides` (the status phrase the caller already says) is left out:
+    `{"message": "Forbidden"}` adds nothing to "403 Forbidden"."""
+    found: list[tuple[str, str]] = []
+    seen = {_folded(besides)} if besides else set()
+    for key in ERROR_TEXT_KEYS:
+        value = body.get(key) if isinstance(body, Mapping) else None
+        for text in _texts(value):
+            if _folded(text) not in seen:
+                seen.add(_folded(text))
+                found.append((key, text))
+    if not found:
+        return None
+    texts = [text for _, text in found]
+    if found[0][0] == "error" and len(found) > 1:  # a heading: "Forbidden: company is ..."
+        joined = f"{texts[0]}: {'; '.join(texts[1:])}"
+    else:
+        joined = "; ".join(texts)
+    return joined[:MAX_ERROR_TEXT]
+
+
+def http_phrase(status: int) -> str | None:
+    """`Forbidden` for 403: the standard reason phrase, or None for an unknown status."""
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return None
+
+
+def _texts(value: Any) -> list[str]:
+    """The non-empty texts of one key: a string, or the strings of a list or an object
+    (`{"email": ["is invalid"]}` reads `email is invalid`)."""
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    if isinstance(value, Mapping):
+        found: list[str] = []
+        for name, inner in value.items():
+            found.extend(f"{name} {text}" for text in _texts(inner))
+        return found
+    return []
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.replace("_", " ").lower().split())
 
 
 def network_cause(error: BaseException) -> str:

@@ -11,29 +11,24 @@ import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import pendulum
 
-from source_aircall_salescaling.config import normalize_email
+from source_aircall_salescaling.aircall.call_details import CallDetails, parse_details
+from source_aircall_salescaling.aircall.payload import (
+    Agent,
+    PayloadError,
+    _agent,
+    _frozen,
+    _int,
+    _object,
+    _optional_int,
+    _optional_str,
+    person,
+)
 
-
-class PayloadError(ValueError):
-    """An Aircall object this connector cannot read; the message names it."""
-
-
-_Frozen = TypeVar("_Frozen")
-
-
-@dataclass(frozen=True)
-class Agent:
-    id: int | None
-    name: str | None
-    email: str | None
-
-    @property
-    def normalized_email(self) -> str | None:
-        return normalize_email(self.email) if self.email else None
+__all__ = ["Agent", "Call", "CallDetails", "Contact", "PayloadError", "User", "parse_call"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +57,12 @@ class Call:
     agent: Agent | None
     contact: Contact | None
     recording_enabled: bool | None = None  # the number's `live_recording_activated`
+    # A transferred call stays one call: `agent` answered first, `transferred_to` took it
+    # over; both spoke on the one recording (import_rules.salescaling_agent).
+    transferred_by: Agent | None = None
+    transferred_to: Agent | None = None
+    assigned_to: Agent | None = None
+    details: CallDetails | None = None  # tags, comments, teams, number, cost, ...
 
     @property
     def is_done(self) -> bool:
@@ -88,6 +89,11 @@ class User:
     availability_status: str | None
     time_zone: str | None
     language: str | None
+    extension: str | None = None
+    state: str | None = None
+    substatus: str | None = None
+    default_number_id: int | None = None
+    wrap_up_time: int | None = None
 
 
 _ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
@@ -112,42 +118,6 @@ def iso_utc(timestamp: int | None) -> str | None:
     days, seconds = divmod(timestamp, 86_400)
     minutes, second = divmod(seconds, 60)
     return _iso_day(days) + _CLOCK[minutes] + _SECONDS[second]
-
-
-def _int(value: Any, what: str) -> int:
-    if type(value) is int:  # the common case first: bool is a subclass of int, not int
-        return value
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise PayloadError(f"{what} is {value!r}, not an integer")
-    return value
-
-
-def _optional_int(value: Any, what: str) -> int | None:
-    return None if value is None else _int(value, what)
-
-
-def _optional_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value != "" else None
-
-
-def _object(value: Any, what: str) -> Mapping[str, Any] | None:
-    # `type(...) is dict` first: what orjson gives, and isinstance(..., Mapping) is an
-    # abstract-class check, ten times slower, on three objects of every call.
-    if value is None or type(value) is dict:
-        return value
-    if not isinstance(value, Mapping):
-        raise PayloadError(f"{what} is {type(value).__name__}, not an object")
-    return value
-
-
-def _frozen(cls: type[_Frozen], fields: dict[str, Any]) -> _Frozen:
-    """An instance of a frozen dataclass, every field given, without its `__init__`: the
-    generated one sets each field through `object.__setattr__` (dataclasses.py,
-    `_field_assign` when frozen), which made up a third of `parse_call`. The instance is
-    the same (fields in its `__dict__`, eq, hash, repr, still frozen)."""
-    instance = object.__new__(cls)
-    instance.__dict__.update(fields)
-    return instance
 
 
 def parse_call(raw: Any) -> Call:
@@ -178,6 +148,10 @@ def parse_call(raw: Any) -> Call:
         recording_url = _optional_str(get("recording"))
         agent = _agent(_object(get("user"), "user"))
         contact = _contact(_object(get("contact"), "contact"))
+        transferred_by = person(get("transferred_by"), "transferred_by")
+        transferred_to = person(get("transferred_to"), "transferred_to")
+        assigned_to = person(get("assigned_to"), "assigned_to")
+        details = parse_details(raw, number)
     except PayloadError as error:
         raise PayloadError(f"call {call_id!r}: {error}") from None
     return _frozen(
@@ -198,6 +172,10 @@ def parse_call(raw: Any) -> Call:
             "agent": agent,
             "contact": contact,
             "recording_enabled": _recording_enabled(number),
+            "transferred_by": transferred_by,
+            "transferred_to": transferred_to,
+            "assigned_to": assigned_to,
+            "details": details,
         },
     )
 
@@ -209,19 +187,6 @@ def _internal_number(number: Mapping[str, Any] | None) -> str | None:
 def _recording_enabled(number: Mapping[str, Any] | None) -> bool | None:
     flag = None if number is None else number.get("live_recording_activated")
     return flag if isinstance(flag, bool) else None
-
-
-def _agent(user: Mapping[str, Any] | None) -> Agent | None:
-    if user is None:
-        return None
-    return _frozen(
-        Agent,
-        {
-            "id": _optional_int(user.get("id"), "user.id"),
-            "name": _optional_str(user.get("name")),
-            "email": _optional_str(user.get("email")),
-        },
-    )
 
 
 def _contact(contact: Mapping[str, Any] | None) -> Contact | None:
@@ -266,7 +231,25 @@ def parse_user(raw: Any) -> User:
         availability_status=_optional_str(raw.get("availability_status")),
         time_zone=_optional_str(raw.get("time_zone")),
         language=_optional_str(raw.get("language")),
+        extension=_text_or_number(raw.get("extension")),
+        state=_optional_str(raw.get("state")),
+        substatus=_optional_str(raw.get("substatus")),
+        default_number_id=_lenient_int(raw.get("default_number_id")),
+        wrap_up_time=_lenient_int(raw.get("wrap_up_time")),
     )
+
+
+def _lenient_int(value: Any) -> int | None:
+    """A user's optional number: anything but an integer reads as none (a user is never
+    skipped for a detail)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text_or_number(value: Any) -> str | None:
+    """`extension` is a string in Aircall's answers; a number is read as its digits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _optional_str(value)
 
 
 def _iso_from_aircall(value: Any) -> str | None:

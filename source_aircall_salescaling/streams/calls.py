@@ -21,9 +21,11 @@ class CallsStream(StreamIdentity, ListedCallsStream):
         return call_verdict(call)
 
     def changed_records(self) -> Callable[[Call], int] | None:
-        return record_print
+        emails = self.context.config.salescaling_user_emails
+        return lambda call: record_print(call, emails)
 
     def emit_batch(self, batch: list[Call], progress: SyncProgress) -> Iterable[StreamData]:
+        emails = self.context.config.salescaling_user_emails
         for call in batch:
             progress.emitted(call)
-            yield call_record(call)
+            yield call_record(call, emails)

@@ -143,6 +143,8 @@ class ImportedCallsStream(ListedCallsStream):
         for decision in context.decisions.values():
             if decision.decision == import_rules.IMPORTED:
                 report.imported += 1
+                if decision.salescaling_agent is not decision.agent:
+                    report.imported_by_transfer += 1
             elif decision.rule is not None and decision.decision not in (
                 import_rules.WAITING_FOR_RECORDING,
                 import_rules.LEFT_BEHIND_BY_FIRST_SYNC,

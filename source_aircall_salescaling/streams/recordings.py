@@ -85,9 +85,10 @@ class RecordingsStream(StreamIdentity, ImportedCallsStream):
 
     def _record(self, outcome: Outcome) -> AirbyteMessage:
         call = outcome.call
+        emails = self.context.config.salescaling_user_emails
         reference = None
         if outcome.file is not None:
-            data = recording_record(call, outcome.file)
+            data = recording_record(call, outcome.file, emails)
             reference = AirbyteRecordMessageFileReference(
                 staging_file_url=str(outcome.file.absolute_path),
                 source_file_relative_path=outcome.file.relative_path,
@@ -95,7 +96,7 @@ class RecordingsStream(StreamIdentity, ImportedCallsStream):
             )
         else:
             assert outcome.size is not None
-            data = recording_record(call, outcome.size)
+            data = recording_record(call, outcome.size, emails)
         return record_message(self.name, data, reference)
 
     def finish(self, plan: SyncPlan) -> None:

@@ -1,8 +1,11 @@
 """`users`: Aircall users, flagged when they are paying Salescaling users.
 
 Aircall has no update cursor on users (names and emails change with no timestamp
-moving), so incremental means *new* users only, on `created_at`; a full refresh
-re-reads everyone. `/v2/users` has no date filter: every page is read either way.
+moving) and `/v2/users` has no date filter: every sync reads every page. Incremental
+compares each user's record with a print of the one emitted before (the state,
+`sync/user_prints.py`) and emits the users that are new or changed; a user that a
+complete listing no longer holds is emitted once more with `_ab_cdc_deleted_at` set.
+A full refresh emits every user.
 """
 
 from __future__ import annotations
@@ -13,19 +16,32 @@ from typing import Any
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams.core import Stream, StreamData
 
-from source_aircall_salescaling.aircall.models import User
-from source_aircall_salescaling.records import user_record
+from source_aircall_salescaling.aircall.models import User, iso_utc
+from source_aircall_salescaling.records import deleted_user_record, user_record
 from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.sync.context import SyncContext
+from source_aircall_salescaling.sync.user_prints import (
+    KnownUser,
+    pack,
+    unix_seconds,
+    unpack,
+    user_print,
+)
 
 
 class UsersStream(StreamIdentity, Stream):
-    """State: `{"created_at": cursor, "at_cursor": [ids], "undated": [ids]}`.
+    """State: `{"created_at": the newest user's, "users": packed prints}`.
 
-    Aircall gives `created_at` in milliseconds, but the record (and so the cursor) keeps
-    whole seconds: a user created later in the cursor's second would compare equal and be
-    lost, so the ids already emitted in that second are kept. A user with no `created_at`
-    has nothing to compare: the ids of those emitted are kept (an account has few)."""
+    The cursor `created_at` is kept for the platform to show; which users go out is
+    decided by the prints alone (a user created in the cursor's second, or with no
+    `created_at`, is new by its id). A state without prints (the previous version's:
+    `{"created_at", "at_cursor": [ids of its second], "undated": [ids]}`) is read as that
+    version would: the users it emitted are taken as known as they are now, so that a
+    cursor in the far future emits nothing.
+
+    Removals are reported only from a listing that is complete (`UserListing`): a sync
+    that fails while paging emits no state, and a listing that shifted while it was paged
+    (a user added or deleted meanwhile) keeps the users it missed for the next sync."""
 
     stream_name, key_field, cursor_name = "users", "id", "created_at"
 
@@ -33,16 +49,14 @@ class UsersStream(StreamIdentity, Stream):
         super().__init__()
         self.context = context
         self._cursor: str | None = None
-        self._at_cursor: set[int] = set()
-        self._undated: set[int] = set()
+        self._known: dict[int, KnownUser] | None = None
+        self._emitted_ids: set[int] = set()  # the previous version's `at_cursor` + `undated`
 
     @property
     def state(self) -> MutableMapping[str, Any]:
         state: dict[str, Any] = {"created_at": self._cursor} if self._cursor else {}
-        if self._at_cursor:
-            state["at_cursor"] = sorted(self._at_cursor)
-        if self._undated:
-            state["undated"] = sorted(self._undated)
+        if self._known is not None:
+            state["users"] = pack(self._known)
         return state
 
     @state.setter
@@ -50,40 +64,62 @@ class UsersStream(StreamIdentity, Stream):
         value = value or {}
         cursor = value.get("created_at")
         self._cursor = cursor if isinstance(cursor, str) else None
-        self._at_cursor = _ids(value.get("at_cursor"))
-        self._undated = _ids(value.get("undated"))
+        self._known = unpack(value.get("users"))
+        self._emitted_ids = _ids(value.get("at_cursor")) | _ids(value.get("undated"))
 
-    def _is_new(self, user: User) -> bool:
-        if user.created_at is None:
-            return user.id not in self._undated
-        if self._cursor is None or user.created_at > self._cursor:
-            return True
-        return user.created_at == self._cursor and user.id not in self._at_cursor
+    def _emitted_before(self, user: User) -> bool:
+        """Under a state of the previous version: whether that version emitted `user`."""
+        if user.created_at is None or user.created_at == self._cursor:
+            return user.id in self._emitted_ids
+        return self._cursor is not None and user.created_at < self._cursor
 
     def records(
         self, sync_mode: SyncMode, stream_slice: Mapping[str, Any] | None
     ) -> Iterable[StreamData]:
-        if sync_mode != SyncMode.incremental:
-            self._cursor, self._at_cursor, self._undated = None, set(), set()
-        read = emitted = 0
-        new: list[User] = []
-        for user in self.context.client.users():
-            read += 1
-            if not self._is_new(user):
+        incremental = sync_mode == SyncMode.incremental
+        known = self._known if incremental else None
+        adopting = incremental and known is None and bool(self._cursor or self._emitted_ids)
+        emails = self.context.config.salescaling_user_emails
+        listing = self.context.client.users()
+        listed: dict[int, KnownUser] = {}
+        emitted = 0
+        newest: str | None = None
+        for user in listing:
+            record = user_record(user, emails)
+            entry = KnownUser(unix_seconds(user.created_at), user_print(record))
+            listed[user.id] = entry
+            if user.created_at is not None and (newest is None or newest < user.created_at):
+                newest = user.created_at
+            if adopting and self._emitted_before(user):
                 continue
-            emitted += 1
-            new.append(user)
-            yield user_record(user, self.context.config.salescaling_user_emails)
+            before = known.get(user.id) if known is not None else None
+            if before is None or before.print != entry.print:
+                emitted += 1
+                yield record
+        read = len(listed)
+        gone = sorted(set(known or ()) - set(listed))
+        removed = 0
+        if known is not None and gone and listing.complete:
+            deleted_at = iso_utc(self.context.sync_time)
+            assert deleted_at is not None
+            for user_id in gone:
+                removed += 1
+                yield deleted_user_record(user_id, iso_utc(known[user_id].created_at), deleted_at)
+        elif known is not None and gone:
+            self.logger.info(
+                f"{len(gone)} known users were not in this listing of /v2/users, which "
+                "changed while it was paged or skipped an entry: they are looked for again "
+                "on the next sync before being reported as removed."
+            )
+            listed.update({user_id: known[user_id] for user_id in gone})
         # The state moves once every page was read: a sync cut short re-reads them all.
-        for user in new:
-            if user.created_at is None:
-                self._undated.add(user.id)
-            elif self._cursor is None or user.created_at > self._cursor:
-                self._cursor, self._at_cursor = user.created_at, {user.id}
-            elif user.created_at == self._cursor:
-                self._at_cursor.add(user.id)
+        self._known = listed
+        if newest is not None and (self._cursor is None or self._cursor < newest):
+            self._cursor = newest
+        self._emitted_ids = set()
         self.logger.info(
-            f"Stream users summary: read {read} users, emitted {emitted}, "
+            f"Stream users summary: read {read} users, "
+            f"emitted {emitted}, removed {removed}, "
             f"{self.context.client.requests['/v2/users']} requests to /v2/users this sync."
         )
 

@@ -20,6 +20,7 @@ _SHOWN = 20  # ids listed per reason; the count is always complete
 @dataclass
 class ImportReport:
     imported: int = 0
+    imported_by_transfer: int = 0  # of `imported`: a Salescaling user's by transfer
     bytes_downloaded: int = 0
     waiting: int = 0
     left_behind: int = 0
@@ -41,6 +42,7 @@ class ImportReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "imported": self.imported,
+            "imported_by_transfer": self.imported_by_transfer,
             "bytes_downloaded": self.bytes_downloaded,
             "waiting_for_recording_or_end": self.waiting,
             "left_behind_by_first_sync_cap": self.left_behind,
@@ -56,7 +58,15 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         total_skipped = sum(len(ids) for ids in self.skipped.values())
-        out = [f"Recordings import report: imported {self.imported}, skipped {total_skipped}."]
+        transferred = (
+            f" ({self.imported_by_transfer} transferred to a Salescaling user)"
+            if self.imported_by_transfer
+            else ""
+        )
+        out = [
+            f"Recordings import report: imported {self.imported}{transferred}, "
+            f"skipped {total_skipped}."
+        ]
         for reason, ids in sorted(self.skipped.items()):
             shown = ", ".join(str(i) for i in ids[:_SHOWN]) + (" ..." if len(ids) > _SHOWN else "")
             line = f"  skipped, {reason}: {len(ids)} (calls {shown})"

@@ -44,7 +44,13 @@ STABLE_USER_FIELDS = (
     "availability_status",
     "time_zone",
     "language",
+    "extension",
+    "state",
+    "substatus",
+    "default_number_id",
+    "wrap_up_time",
     "salescaling_user",
+    "_ab_cdc_deleted_at",
 )
 
 

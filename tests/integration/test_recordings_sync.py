@@ -9,7 +9,14 @@ from pathlib import Path
 from aircall_sandbox.recordings import recording_sha256
 from aircall_sandbox.testing import Sandbox
 from tests.harness import Connector, catalog
-from tests.oracle import MIB, agent_email, done_calls, eligible_calls, newest, ranked_newest
+from tests.oracle import (
+    MIB,
+    belongs_to_salescaling,
+    done_calls,
+    eligible_calls,
+    newest,
+    ranked_newest,
+)
 
 WITH_FILES = catalog(["recordings"], include_files=True)
 SIZES_ONLY = catalog(["recordings"], include_files=False)
@@ -159,7 +166,7 @@ def test_the_import_report_counts_each_reason_a_call_was_not_imported(
     wanted = {e.strip().lower() for e in config["salescaling_user_emails"]}
     done = done_calls(sandbox.calls(), time.time())
     users = sandbox.users()
-    of_users = [c for c in done if agent_email(c, users) in wanted]
+    of_users = [c for c in done if belongs_to_salescaling(c, users, wanted)]
     oversize = [c for c in of_users if c["has_recording"] and c["recording_size"] > 200 * MIB]
     assert report["skipped"]["agent email not a Salescaling user"] == len(done) - len(of_users)
     assert report["skipped"].get("recording over the size limit", 0) == len(oversize)

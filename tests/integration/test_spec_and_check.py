@@ -79,6 +79,18 @@ def test_check_fails_on_a_revoked_token_and_says_where_keys_are_made(
     assert any(r["status"] == 403 for r in sandbox.requests_log(host="api"))
 
 
+def test_check_fails_on_a_403_quoting_aircalls_reason(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    # The sandbox's 403 has Aircall's {"error": "Forbidden", "troubleshoot": ...} shape.
+    sandbox.set_faults(error_next=1, error_statuses=[403], path_prefix="/v1/ping")
+
+    status = connector.run("check", sandbox.config()).connection_status()
+
+    assert status["status"] == "FAILED"
+    assert '(HTTP 403: "company is not verified")' in status["message"]
+
+
 def test_check_fails_when_the_api_is_unreachable(sandbox: Sandbox, tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

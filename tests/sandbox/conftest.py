@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from aircall_sandbox.signing import DEFAULT_URL_TTL
 from aircall_sandbox.testing import Sandbox
 
 
@@ -23,4 +24,4 @@ def _neutral(request: pytest.FixtureRequest) -> Iterator[None]:
         running: Sandbox = request.getfixturevalue("sandbox")
         running.reset()
         running.set_rate_limit(0, bucket_burst=0)
-        running.set_url_ttl(3600)
+        running.set_url_ttl(DEFAULT_URL_TTL)

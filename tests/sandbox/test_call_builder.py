@@ -10,7 +10,7 @@ from tests.builders import a_call
 
 def served_call_with_agent_and_number(sandbox: Sandbox) -> dict[str, Any]:
     calls: list[dict[str, Any]] = sandbox.api_get("/v1/calls", per_page=50).json()["calls"]
-    return next(c for c in calls if c["user"] is not None and c["number"] is not None)
+    return next(c for c in calls if c.get("user") and c["number"] is not None)
 
 
 def test_a_built_call_has_exactly_the_keys_of_a_call_the_sandbox_serves(

@@ -77,6 +77,23 @@ def test_user_update_changes_the_api_answer(sandbox: Sandbox) -> None:
     assert body["name"] == "Renamed Agent"
 
 
+def test_a_deleted_user_leaves_v2_users_and_stays_the_agent_of_its_calls(
+    sandbox: Sandbox,
+) -> None:
+    user = sandbox.add_user("Leaving Agent", "leaving.agent@example.com")
+    call = sandbox.add_calls(1, user_id=user["id"])[0]
+
+    sandbox.delete_user(user["id"])
+
+    listed = sandbox.api_get("/v2/users", per_page=50).json()["users"]
+    assert user["id"] not in [u["id"] for u in listed]
+    assert sandbox.api_get(f"/v2/users/{user['id']}").status_code == 404
+    agent = sandbox.api_get(f"/v1/calls/{call['id']}").json()["call"]["user"]
+    assert agent["id"] == user["id"]
+    with pytest.raises(SandboxError):
+        sandbox.delete_user(user["id"])
+
+
 def test_state_shows_flags_sizes_and_settings(sandbox: Sandbox) -> None:
     state = sandbox.state()
     assert state["settings"]["rate_limit_per_window"] == 0
