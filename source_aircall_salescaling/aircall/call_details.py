@@ -99,9 +99,9 @@ def _someone(value: Any, what: str) -> Agent | None:
         return None
 
 
-def _items(value: Any) -> list[Mapping[str, Any]]:
-    if type(value) is not list:
-        return []
+def _items(value: Any) -> list[Mapping[str, Any]] | tuple[()]:
+    if not value or type(value) is not list:
+        return ()  # most calls: no tags, comments or teams
     return [item for item in value if type(item) is dict or isinstance(item, Mapping)]
 
 
@@ -123,33 +123,50 @@ def parse_details(raw: Mapping[str, Any], number: Mapping[str, Any] | None) -> C
     """The details of a call payload; `number` is its `number` object, already checked."""
     get = raw.get
     archived = get("archived")
-    tags = tuple(
-        _frozen(
-            Tag,
-            {
-                "id": _whole(tag.get("id")),
-                "name": _optional_str(tag.get("name")),
-                "tagged_by": _someone(tag.get("tagged_by"), "tag.tagged_by"),
-                "tagged_at": _moment(tag.get("tagged_at")),
-            },
-        )
-        for tag in _items(get("tags"))
+    raw_tags, raw_comments, raw_teams = (
+        _items(get("tags")),
+        _items(get("comments")),
+        _items(get("teams")),
     )
-    comments = tuple(
-        _frozen(
-            Comment,
-            {
-                "id": _whole(comment.get("id")),
-                "content": _optional_str(comment.get("content")),
-                "posted_by": _someone(comment.get("posted_by"), "comment.posted_by"),
-                "posted_at": _moment(comment.get("posted_at")),
-            },
+    tags = (
+        tuple(
+            _frozen(
+                Tag,
+                {
+                    "id": _whole(tag.get("id")),
+                    "name": _optional_str(tag.get("name")),
+                    "tagged_by": _someone(tag.get("tagged_by"), "tag.tagged_by"),
+                    "tagged_at": _moment(tag.get("tagged_at")),
+                },
+            )
+            for tag in raw_tags
         )
-        for comment in _items(get("comments"))
+        if raw_tags
+        else ()
     )
-    teams = tuple(
-        _frozen(Team, {"id": _whole(team.get("id")), "name": _optional_str(team.get("name"))})
-        for team in _items(get("teams"))
+    comments = (
+        tuple(
+            _frozen(
+                Comment,
+                {
+                    "id": _whole(comment.get("id")),
+                    "content": _optional_str(comment.get("content")),
+                    "posted_by": _someone(comment.get("posted_by"), "comment.posted_by"),
+                    "posted_at": _moment(comment.get("posted_at")),
+                },
+            )
+            for comment in raw_comments
+        )
+        if raw_comments
+        else ()
+    )
+    teams = (
+        tuple(
+            _frozen(Team, {"id": _whole(team.get("id")), "name": _optional_str(team.get("name"))})
+            for team in raw_teams
+        )
+        if raw_teams
+        else ()
     )
     return _frozen(
         CallDetails,

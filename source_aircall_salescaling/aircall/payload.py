@@ -83,4 +83,6 @@ def _agent(user: Mapping[str, Any] | None, what: str = "user") -> Agent | None:
 
 def person(value: Any, what: str) -> Agent | None:
     """An embedded user object as given (null, `{}`, absent or a user), read as `_agent`."""
+    if value is None:  # most calls: no transfer, no assignee
+        return None
     return _agent(_object(value, what), what)
