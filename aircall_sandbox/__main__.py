@@ -58,10 +58,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--ai",
-        choices=("on", "off", "unverified"),
-        default="on",
-        help="Aircall AI for the company: on, off (403: add-on not enabled) or unverified "
-        "(403: company not verified); the five /v1/calls/{id}/<insight> endpoints only",
+        choices=("pro", "on", "off", "unverified"),
+        default="pro",
+        help="Aircall AI for the company: pro (with the AI Assist Pro licence: all nine "
+        "/v1/calls/{id}/<insight> endpoints answer), on (the four AI Assist Pro ones answer "
+        "403), off (403: add-on not enabled) or unverified (403: company not verified)",
+    )
+    parser.add_argument(
+        "--ai-not-ready",
+        type=int,
+        choices=(404, 400),
+        default=404,
+        help="the status of an insight that is not there yet: 404, or 400 as in Aircall's "
+        "reference",
     )
     parser.add_argument("--api-id", default="demo-id")
     parser.add_argument("--api-token", default="demo-token")
@@ -104,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         storage_rejects_auth=not args.storage_accepts_auth,
         media_url=args.media_url.rstrip("/") if args.media_url else None,
         ai_mode=args.ai,
+        ai_not_ready=args.ai_not_ready,
     )
     server.app.limiter.configure(args.rate_limit, args.rate_window, args.rate_limit_bucket)
     stop = threading.Event()

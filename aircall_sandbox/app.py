@@ -38,8 +38,11 @@ class SandboxApp:
     storage_rejects_auth: bool = True
     bulk_batches: int = 0
     media_url: str | None = None
-    ai_mode: str = "on"
-    """Aircall AI for the company: ``on``, ``off`` or ``unverified`` (``insights.AI_MODES``)."""
+    ai_mode: str = "pro"
+    """Aircall AI for the company: ``pro`` (with AI Assist Pro), ``on``, ``off`` or
+    ``unverified`` (``insights.AI_MODES``)."""
+    ai_not_ready: int = 404
+    """How an insight that is not there (yet) is answered: 404, or 400."""
 
     @property
     def control_url(self) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from .app import SandboxApp
 from .faults import FAULT_KEYS, FaultConfigError, parse_faults
 from .generator import generate_calls
-from .insights import AI_MODES, RESOURCES
+from .insights import AI_MODES, NOT_READY_STATUSES, RESOURCES
 from .model import DAY, ModelError
 from .scenario import scenario_from_json
 
@@ -343,23 +343,32 @@ def _expire(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, A
     return 200, {"expired": count}
 
 
-@_route("GET", "/ai", "Aircall AI for the company: {mode: on|off|unverified}")
+def _ai_view(app: SandboxApp) -> dict[str, Any]:
+    return {"mode": app.ai_mode, "modes": list(AI_MODES), "not_ready": app.ai_not_ready}
+
+
+@_route(
+    "GET", "/ai", "Aircall AI for the company: {mode: pro|on|off|unverified, not_ready: 404|400}"
+)
 def _get_ai(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
-    return 200, {"mode": app.ai_mode, "modes": list(AI_MODES)}
+    return 200, _ai_view(app)
 
 
 @_route(
     "POST",
     "/ai",
-    "{mode: on|off|unverified}: off and unverified make the five insight endpoints "
-    "answer 403 (calls and users still answer)",
+    "{mode: pro|on|off|unverified, not_ready: 404|400} (either key): on makes the four "
+    "AI Assist Pro endpoints answer 403, off and unverified all nine insight endpoints "
+    "(calls and users still answer); not_ready: the status of an insight not there yet",
 )
 def _set_ai(app: SandboxApp, m: re.Match[str], q: dict[str, str], b: dict[str, Any]) -> Result:
-    mode = b.get("mode")
+    mode, not_ready = b.get("mode", app.ai_mode), b.get("not_ready", app.ai_not_ready)
     if mode not in AI_MODES:
         raise ModelError(f"mode must be one of {list(AI_MODES)}")
-    app.ai_mode = str(mode)
-    return 200, {"mode": app.ai_mode, "modes": list(AI_MODES)}
+    if not_ready not in NOT_READY_STATUSES:
+        raise ModelError(f"not_ready must be one of {list(NOT_READY_STATUSES)}")
+    app.ai_mode, app.ai_not_ready = str(mode), int(not_ready)
+    return 200, _ai_view(app)
 
 
 @_route(

@@ -19,27 +19,62 @@ Surprises worth knowing:
 - Sentiments rate the external participant only (Aircall: "overall mood of each
   external participant").
 - A call answered by an agent after an AI voice agent picked up starts with an
-  ``ai_voice_agent`` utterance that carries neither ``user_id`` nor ``phone_number``.
+  ``ai_voice_agent`` utterance that carries neither ``user_id`` nor ``phone_number``,
+  but the ``ai_voice_agent_id``.
+- Phone numbers in these answers are plain international numbers (``+33679198915``),
+  while calls give them formatted for people (``+33 6 79 19 89 15``): a join on the raw
+  strings fails.
+- Some action items are written by the agent: ``ai_generated`` false, ``created_by``
+  the agent's user id, ``updated_at`` null.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-RESOURCES = ("transcription", "summary", "topics", "sentiments", "action_items")
-"""The five insight endpoints (``GET /v1/calls/{id}/<resource>``), in the order Aircall
-writes them."""
+from . import pro_insights
+from .insight_texts import LINES, SENTIMENTS, THEMES, iso, stable_id
 
-AI_MODES: dict[str, str | None] = {
-    "on": None,
-    "off": "Forbidden access: Aircall AI is not enabled for this company.",
-    "unverified": "Forbidden access: company is not verified.",
+RESOURCES = (
+    "transcription",
+    "summary",
+    "topics",
+    "sentiments",
+    "action_items",
+    "playbook_result",
+    "evaluations",
+    "custom_summary_result",
+    "predicted_csat",
+)
+"""The insight endpoints (``GET /v1/calls/{id}/<resource>``), in the order Aircall writes
+them; the last four need the AI Assist Pro licence (``PRO_RESOURCES``)."""
+PRO_RESOURCES = RESOURCES[5:]
+
+_OFF = {"message": "Forbidden access: Aircall AI is not enabled for this company."}
+_UNVERIFIED = {"error": "Forbidden access", "troubleshoot": "company is not verified."}
+_NO_PRO = {"message": "Forbidden access: AI Assist Pro is not enabled for this company."}
+AI_MODES: dict[str, tuple[dict[str, str] | None, dict[str, str] | None]] = {
+    "pro": (None, None),
+    "on": (None, _NO_PRO),
+    "off": (_OFF, _OFF),
+    "unverified": (_UNVERIFIED, _UNVERIFIED),
 }
-"""Account switch -> the 403 message of the five endpoints (None: they answer)."""
+"""Account switch -> the 403 body of the five endpoints and of the four AI Assist Pro
+ones (None: they answer). ``pro``: Aircall AI with AI Assist Pro; ``on``: Aircall AI
+without it; ``off``: no Aircall AI; ``unverified``: a company not verified, whose 403
+comes in Aircall's other error shape, ``{"error", "troubleshoot"}``."""
+
+
+def refusal(mode: str, resource: str) -> dict[str, str] | None:
+    """The 403 body of ``resource`` in account mode ``mode``, or None: it answers."""
+    basic, pro = AI_MODES[mode]
+    return pro if resource in PRO_RESOURCES else basic
+
+
+NOT_READY_STATUSES = (404, 400)
+"""How "not generated (yet)" is answered: 404 in some clients, 400 in Aircall's reference."""
 
 MIN_TALK_SECONDS = 20
 """Calls with less talk (hang-up minus answer) never get any insight."""
@@ -49,6 +84,9 @@ LATE_FRACTION = 0.05
 """Recorded calls whose transcription comes one to three hours late (a backlog)."""
 NO_TOPICS_FRACTION = 0.05
 NO_ACTION_ITEMS_FRACTION = 0.12
+PRO_NEVER_FRACTIONS = (0.08, 0.10, 0.05, 0.05)
+"""Calls with a transcription but no playbook result (no playbook fits the call), no
+evaluation (no scorecard), no custom summary, no predicted CSAT."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +98,10 @@ class InsightTimes:
     topics: int | None = None
     sentiments: int | None = None
     action_items: int | None = None
+    playbook_result: int | None = None
+    evaluations: int | None = None
+    custom_summary_result: int | None = None
+    predicted_csat: int | None = None
 
     def get(self, resource: str) -> int | None:
         """The ready time of ``resource`` (one of :data:`RESOURCES`)."""
@@ -91,15 +133,26 @@ def ready_times(seed: int, call_id: int, base: int, talk_seconds: int) -> Insigh
     late_delay = rng.randint(3600, 3 * 3600)
     delay = 10 + talk_seconds // 6 + rng.randint(0, 90)
     follow = [rng.randint(30, 300) for _ in range(3)] + [rng.randint(60, 600)]
+    # Drawn after the five's draws, so that adding them left the five's times as they were.
+    pro_follow = [rng.randint(60, 600) for _ in range(4)]
+    pro_never = [rng.random() < fraction for fraction in PRO_NEVER_FRACTIONS]
     if talk_seconds < MIN_TALK_SECONDS or never < NEVER_FRACTION:
         return NEVER
     transcription = base + (late_delay if late < LATE_FRACTION else delay)
+    pro = [
+        None if no else transcription + after
+        for no, after in zip(pro_never, pro_follow, strict=True)
+    ]
     return InsightTimes(
         transcription=transcription,
         summary=transcription + follow[0],
         topics=None if no_topics < NO_TOPICS_FRACTION else transcription + follow[1],
         sentiments=transcription + follow[2],
         action_items=None if no_items < NO_ACTION_ITEMS_FRACTION else transcription + follow[3],
+        playbook_result=pro[0],
+        evaluations=pro[1],
+        custom_summary_result=pro[2],
+        predicted_csat=pro[3],
     )
 
 
@@ -118,126 +171,14 @@ class CallFacts:
     """The agent's language (``en-US``, ``fr-FR``...): the transcript is in it."""
 
 
-def iso(ts: int) -> str:
-    """``2026-09-28T10:21:09.000Z``, the format of users' ``created_at``."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+VOICE_AGENT_ID = 4_201
 
 
-def stable_id(kind: str, call_id: int, k: int = 0) -> int:
-    """A 9-digit id for an insight (or an action item), the same on every request."""
-    digest = hashlib.blake2b(f"{kind}:{call_id}:{k}".encode(), digest_size=6).digest()
-    return 100_000_000 + int.from_bytes(digest, "big") % 900_000_000
-
-
-# ----------------------------------------------------------------------- texts
-_LINES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str, str]] = {
-    # language: (agent lines, customer lines, ai voice agent greeting, agent closing)
-    "en": (
-        (
-            "Hi, this is {agent} from the sales team, thanks for taking my call.",
-            "Could you tell me a bit about how your team handles calls today?",
-            "That makes sense. How many people would be using it?",
-            "Our standard plan would fit, and we can add the analytics option later.",
-            "I can send you a quote by email this afternoon.",
-            "Would Thursday work for a short demo with your manager?",
-            "We usually get new teams set up within a week.",
-            "Let me check that with our product team and come back to you.",
-        ),
-        (
-            "Sure, we are about fifteen people on the phones right now.",
-            "Mostly inbound, with a few outbound campaigns each quarter.",
-            "Price is the main question for us, to be honest.",
-            "Does it integrate with our CRM?",
-            "Thursday afternoon would be fine.",
-            "We had some issues with our current provider last month.",
-            "Can you send me the details in writing?",
-            "I need to check with my manager before we commit.",
-        ),
-        "Welcome, this call may be recorded. Let me put you through to an advisor.",
-        "Great, I will follow up by email. Have a good day!",
-    ),
-    "fr": (
-        (
-            "Bonjour, {agent} de l'équipe commerciale, merci de prendre mon appel.",
-            "Comment votre équipe gère-t-elle les appels aujourd'hui ?",
-            "Combien de personnes utiliseraient l'outil ?",
-            "L'offre standard vous conviendrait, avec l'option analytique plus tard.",
-            "Je vous envoie un devis par e-mail cet après-midi.",
-            "Jeudi, ce serait possible pour une démo avec votre responsable ?",
-            "La mise en place prend en général moins d'une semaine.",
-            "Je vérifie avec l'équipe produit et je reviens vers vous.",
-        ),
-        (
-            "Nous sommes une quinzaine au téléphone en ce moment.",
-            "Surtout des appels entrants, et quelques campagnes sortantes.",
-            "Le prix est notre principale question, honnêtement.",
-            "Est-ce que ça s'intègre à notre CRM ?",
-            "Jeudi après-midi, ça me va.",
-            "Nous avons eu des soucis avec notre fournisseur le mois dernier.",
-            "Vous pouvez m'envoyer tout ça par écrit ?",
-            "Je dois en parler à mon responsable avant de m'engager.",
-        ),
-        "Bienvenue, cet appel peut être enregistré. Je vous mets en relation avec un conseiller.",
-        "Parfait, je vous fais un suivi par e-mail. Bonne journée !",
-    ),
-    "es": (
-        (
-            "Hola, soy {agent} del equipo comercial, gracias por atender mi llamada.",
-            "¿Cómo gestiona su equipo las llamadas hoy en día?",
-            "¿Cuántas personas lo usarían?",
-            "El plan estándar le encajaría, y la opción de análisis se puede añadir después.",
-            "Le envío un presupuesto por correo esta tarde.",
-            "¿Le vendría bien el jueves para una demo con su responsable?",
-            "Normalmente la puesta en marcha lleva menos de una semana.",
-            "Lo consulto con el equipo de producto y le digo algo.",
-        ),
-        (
-            "Ahora mismo somos unas quince personas al teléfono.",
-            "Sobre todo llamadas entrantes, y alguna campaña saliente.",
-            "El precio es nuestra principal duda, la verdad.",
-            "¿Se integra con nuestro CRM?",
-            "El jueves por la tarde me va bien.",
-            "Tuvimos problemas con nuestro proveedor el mes pasado.",
-            "¿Me lo puede enviar por escrito?",
-            "Tengo que consultarlo con mi responsable antes de decidir.",
-        ),
-        "Bienvenido, esta llamada puede ser grabada. Le paso con un asesor.",
-        "Perfecto, le escribo por correo. ¡Que tenga un buen día!",
-    ),
-}
-
-_THEMES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
-    # (summary sentence, topics, action items)
-    (
-        "The prospect asked about pricing for a team of about fifteen agents; "
-        "the agent offered the standard plan and promised a written quote.",
-        ("pricing", "quote", "team size"),
-        ("Send the quote by email", "Follow up on the quote next week"),
-    ),
-    (
-        "The agent qualified the lead and booked a product demo with the prospect's manager.",
-        ("demo", "qualification", "decision maker"),
-        ("Send the demo invitation for Thursday", "Prepare a demo tailored to inbound teams"),
-    ),
-    (
-        "The customer asked whether the product integrates with their CRM; "
-        "the agent will confirm with the product team.",
-        ("integration", "CRM", "setup"),
-        ("Check the CRM integration with the product team", "Share the integration guide"),
-    ),
-    (
-        "The customer reported problems with their current provider and wants to "
-        "switch within the quarter.",
-        ("competitor", "migration", "timeline"),
-        ("Send a migration plan", "Schedule a call with the onboarding team"),
-    ),
-    (
-        "The prospect is interested but needs their manager's approval before committing.",
-        ("budget", "approval", "next steps"),
-        ("Call back after the manager's review", "Send a one-page summary for the manager"),
-    ),
-)
-_SENTIMENTS = ("POSITIVE", "POSITIVE", "POSITIVE", "NEUTRAL", "NEUTRAL", "NEUTRAL", "NEGATIVE")
+def plain_number(raw_digits: str) -> str | None:
+    """``+1 617-610-5413`` -> ``+16176105413``, as the AI endpoints give it; None for
+    ``anonymous``."""
+    digits = "".join(ch for ch in raw_digits if ch.isdigit())
+    return f"+{digits}" if digits else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +199,7 @@ def _conversation(seed: int, facts: CallFacts) -> _Conversation:
     rng = random.Random(f"aircall-sandbox-ai-text:{seed}:{facts.id}")
     talk = _talk(facts)
     turns = max(2, min(14, 2 + int(talk) // 25))
-    theme, sentiment, voice = rng.randrange(len(_THEMES)), rng.choice(_SENTIMENTS), rng.random()
+    theme, sentiment, voice = rng.randrange(len(THEMES)), rng.choice(SENTIMENTS), rng.random()
     return _Conversation(
         theme=theme,
         sentiment=sentiment,
@@ -280,12 +221,12 @@ def _talk(facts: CallFacts) -> float:
 
 def _language(facts: CallFacts) -> str:
     prefix = facts.language.split("-")[0].lower()
-    return prefix if prefix in _LINES else "en"
+    return prefix if prefix in LINES else "en"
 
 
 def _utterances(seed: int, facts: CallFacts, agent_name: str) -> list[dict[str, Any]]:
     conv = _conversation(seed, facts)
-    agent_lines, customer_lines, greeting, closing = _LINES[_language(facts)]
+    agent_lines, customer_lines, greeting, closing = LINES[_language(facts)]
     slot = _talk(facts) / conv.turns
     # Outbound: the callee speaks first ("Hello?"); inbound: the agent greets.
     agent_first = facts.direction != "outbound"
@@ -309,7 +250,7 @@ def _utterances(seed: int, facts: CallFacts, agent_name: str) -> list[dict[str, 
         if internal:
             item["user_id"] = facts.user_id
         else:
-            item["phone_number"] = facts.raw_digits
+            item["phone_number"] = plain_number(facts.raw_digits)
         result.append(item)
     if conv.voice_agent:
         result[0] = {
@@ -317,6 +258,7 @@ def _utterances(seed: int, facts: CallFacts, agent_name: str) -> list[dict[str, 
             "end_time": result[0]["end_time"],
             "text": greeting,
             "participant_type": "ai_voice_agent",
+            "ai_voice_agent_id": VOICE_AGENT_ID,
         }
     return result
 
@@ -330,7 +272,7 @@ def render(
     it writes it, so the stamp is the ready time, not the call's.
     """
     conv = _conversation(seed, facts)
-    summary_text, topic_pool, item_pool = _THEMES[conv.theme]
+    summary_text, topic_pool, item_pool = THEMES[conv.theme]
     call_id = facts.id
     if resource == "transcription":
         return {
@@ -369,7 +311,11 @@ def render(
                 "id": stable_id(resource, call_id),
                 "call_id": call_id,
                 "participants": [
-                    {"phone_number": facts.raw_digits, "value": conv.sentiment, "type": "external"}
+                    {
+                        "phone_number": plain_number(facts.raw_digits),
+                        "value": conv.sentiment,
+                        "type": "external",
+                    }
                 ],
             }
         }
@@ -378,16 +324,29 @@ def render(
         return {
             "call_id": call_id,
             "action_items": [
-                {
-                    "id": stable_id(resource, call_id, k),
-                    "ai_generated": True,
-                    "content": text,
-                    "created_at": stamp,
-                    "created_by": None,
-                    "updated_at": stamp,
-                    "updated_by": None,
-                }
+                _action_item(call_id, k, text, stamp, facts.user_id)
                 for k, text in enumerate(item_pool[: conv.items])
             ],
         }
+    if resource in PRO_RESOURCES:
+        return pro_insights.render(
+            resource, facts.id, facts.user_id, ready_at, conv.theme, conv.sentiment
+        )
     raise ValueError(f"unknown insight {resource!r}")
+
+
+def _action_item(
+    call_id: int, k: int, text: str, stamp: str, user_id: int | None
+) -> dict[str, Any]:
+    """The second item is sometimes the agent's own: no AI, the agent as its author."""
+    item_id = stable_id("action_items", call_id, k)
+    by_agent = k == 1 and user_id is not None and item_id % 2 == 0
+    return {
+        "id": item_id,
+        "ai_generated": not by_agent,
+        "content": text,
+        "created_at": stamp,
+        "created_by": user_id if by_agent else None,
+        "updated_at": None if by_agent else stamp,
+        "updated_by": None,
+    }

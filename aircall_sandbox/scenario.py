@@ -46,11 +46,13 @@ class ScheduledCall:
     ``started_at`` one second later. Both happen only after the call is done, like
     Aircall's settling; neither happens before the call is listed.
 
-    ``transcription_at``, ``summary_at``, ``topics_at``, ``sentiments_at`` and
-    ``action_items_at`` are when ``GET /v1/calls/{id}/<insight>`` starts answering 200
-    (None: never, a 404 for good). Only calls that get a recording have them, never
-    before the recording appears, and they are not part of :attr:`settled_at`: they
-    change other endpoints, not the call's record.
+    ``transcription_at``, ``summary_at``, ``topics_at``, ``sentiments_at``,
+    ``action_items_at`` and the four AI Assist Pro ones (``playbook_result_at``,
+    ``evaluations_at``, ``custom_summary_result_at``, ``predicted_csat_at``) are when
+    ``GET /v1/calls/{id}/<insight>`` starts answering 200 (None: never, a 404 for good).
+    Only calls that get a recording have them, never before the recording appears, and
+    they are not part of :attr:`settled_at`: they change other endpoints, not the
+    call's record.
     """
 
     id: int
@@ -74,15 +76,15 @@ class ScheduledCall:
     topics_at: int | None = None
     sentiments_at: int | None = None
     action_items_at: int | None = None
+    playbook_result_at: int | None = None
+    evaluations_at: int | None = None
+    custom_summary_result_at: int | None = None
+    predicted_csat_at: int | None = None
 
     def insight_times(self) -> insights.InsightTimes:
-        """The five insight ready times as one value."""
+        """The nine insight ready times as one value."""
         return insights.InsightTimes(
-            self.transcription_at,
-            self.summary_at,
-            self.topics_at,
-            self.sentiments_at,
-            self.action_items_at,
+            **{name: getattr(self, f"{name}_at") for name in insights.RESOURCES}
         )
 
     def insight_ready_at(self, resource: str) -> int | None:

@@ -290,12 +290,16 @@ class ApiHandler(_Handler):
         return 404, {"message": "Not Found"}
 
     def _insight(self, call_id: int, resource: str) -> tuple[int, Any]:
-        """An Aircall AI endpoint: 403 for the whole company before any 404 of a call."""
-        refusal = insights.AI_MODES[self.app.ai_mode]
+        """An Aircall AI endpoint: 403 for the whole company (or, for the AI Assist Pro
+        resources, for want of the licence) before any "not there (yet)" of a call, which
+        is a 404 or, as Aircall's reference lists it, a 400."""
+        refusal = insights.refusal(self.app.ai_mode, resource)
         if refusal is not None:
-            return 403, {"message": refusal}
+            return 403, dict(refusal)
         body = self.app.world.insight(call_id, resource)
         if body is None:
+            if self.app.ai_not_ready == 400:
+                return 400, {"message": "Bad Request: the resource is not available yet."}
             return 404, {"message": "Not Found"}
         return 200, body
 
@@ -620,10 +624,13 @@ class SandboxServer:
         url_ttl: int = 3600,
         storage_rejects_auth: bool = True,
         media_url: str | None = None,
-        ai_mode: str = "on",
+        ai_mode: str = "pro",
+        ai_not_ready: int = 404,
     ) -> None:
         if ai_mode not in insights.AI_MODES:
             raise ValueError(f"ai_mode must be one of {sorted(insights.AI_MODES)}")
+        if ai_not_ready not in insights.NOT_READY_STATUSES:
+            raise ValueError(f"ai_not_ready must be one of {insights.NOT_READY_STATUSES}")
         self._api = _Server((api_host, api_port), ApiHandler)
         self._storage = _Server((storage_host, storage_port), StorageHandler)
         self._redirect = _Server((redirect_host, redirect_port), StorageHandler)
@@ -637,6 +644,7 @@ class SandboxServer:
             storage_rejects_auth=storage_rejects_auth,
             media_url=media_url,
             ai_mode=ai_mode,
+            ai_not_ready=ai_not_ready,
         )
         self.app.limiter.configure(rate_limit)
         self.app.signer.ttl = url_ttl

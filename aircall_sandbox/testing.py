@@ -396,8 +396,13 @@ class Sandbox:
 
     # ------------------------------------------------------------ Aircall AI
     def set_ai_mode(self, mode: str) -> None:
-        """Aircall AI for the company: "on", "off" or "unverified" (the last two: 403)."""
+        """Aircall AI for the company: "pro" (all nine insights), "on" (no AI Assist Pro:
+        403 on its four), "off" or "unverified" (403 on all nine)."""
         self._control("POST", "/ai", {"mode": mode})
+
+    def set_ai_not_ready(self, status: int) -> None:
+        """How an insight not there yet is answered: 404 (the default) or 400."""
+        self._control("POST", "/ai", {"not_ready": status})
 
     def ai_mode(self) -> str:
         return str(self._control("GET", "/ai")["mode"])
@@ -409,7 +414,9 @@ class Sandbox:
 
     def set_insight_ready(self, call_id: int, **ready_at: int | None) -> dict[str, Any]:
         """Override when insights are ready: ``transcription=``, ``summary=``, ``topics=``,
-        ``sentiments=``, ``action_items=``, each a sandbox UNIX time or None (never).
+        ``sentiments=``, ``action_items=``, ``playbook_result=``, ``evaluations=``,
+        ``custom_summary_result=``, ``predicted_csat=``, each a sandbox UNIX time or None
+        (never).
         Returns :meth:`insights`' view."""
         return dict(self._control("POST", f"/calls/{call_id}/insights", ready_at))
 
@@ -430,11 +437,12 @@ class Sandbox:
         self._control("POST", "/horizon", {"at": at})
 
     def reset(self) -> None:
-        """Back to neutral settings: no faults, no clock offset, empty log, Aircall AI on.
+        """Back to neutral settings: no faults, no clock offset, empty log, Aircall AI on
+        with AI Assist Pro, an insight not there yet answered 404.
 
         Leaves the rate limit, URL TTL and insight overrides alone (set them explicitly).
         """
         self.clear_faults()
         self.set_clock_offset(0)
         self.clear_log()
-        self.set_ai_mode("on")
+        self._control("POST", "/ai", {"mode": "pro", "not_ready": 404})

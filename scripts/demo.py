@@ -76,7 +76,10 @@ def describe_read(title: str, run: ConnectorRun, staging: Path) -> list[str]:
 
 
 def describe_insights(run: ConnectorRun) -> list[str]:
-    lines = ["  Aircall AI (one request per imported call and stream, more only while waiting):"]
+    lines = [
+        "  Aircall AI (the transcription first, then one request per imported call and "
+        "stream; more only while waiting):"
+    ]
     for stream in AI_STREAMS:
         report = run.insights_report(stream)
         if report is None:
@@ -88,6 +91,11 @@ def describe_insights(run: ConnectorRun) -> list[str]:
             f"    {stream:<16} {report['requests']:>4} requests, {report['emitted']:>4} emitted, "
             f"{report['waiting']:>3} still waiting, {report['dropped_at_end_of_lookback']:>3} "
             "dropped (none came within insights_lookback_minutes)"
+            + (
+                f", {report['asks_left_for_later']} asks left for the next syncs"
+                if report.get("asks_left_for_later")
+                else ""
+            )
         )
     return lines if len(lines) > 1 else []
 
@@ -121,6 +129,8 @@ def describe_call_insights(run: ConnectorRun) -> list[str]:
         ("topics", show_topics),
         ("sentiments", show_sentiments),
         ("action_items", show_action_items),
+        ("playbook_results", show_playbook_result),
+        ("predicted_csat", show_predicted_csat),
     ):
         found = [record for record in run.records(stream) if record["call_id"] == call_id]
         text = show(found[0]) if found else "(none from Aircall AI for this call)"
@@ -158,6 +168,20 @@ def show_sentiments(record: dict[str, Any]) -> str:
 
 def show_action_items(record: dict[str, Any]) -> str:
     return "; ".join(item["content"] for item in record["action_items"] or [])
+
+
+def show_playbook_result(record: dict[str, Any]) -> str:
+    playbook = (record["playbook"] or {}).get("name") or "(no playbook)"
+    topics = ", ".join(
+        f"{topic['name']} {'yes' if topic['result'] is True else 'no'}"
+        for topic in record["topics"] or []
+    )
+    return f"{playbook}, adherence {record['adherence_score']}: {topics}"
+
+
+def show_predicted_csat(record: dict[str, Any]) -> str:
+    drivers = ", ".join(f"{d['polarity']} {d['label']}" for d in record["drivers"] or [])
+    return f"{record['score']} ({drivers})"
 
 
 def describe_decisions(run: ConnectorRun) -> list[str]:

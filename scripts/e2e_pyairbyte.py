@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from aircall_sandbox.testing import Sandbox
-from tests.harness import ALL_STREAMS
+from tests.harness import AI_STREAMS, ALL_STREAMS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -225,6 +225,25 @@ def run(connector: Path, workdir: Path, checks: Checks) -> None:
             "transcriptions: rows with their utterances, no more than the imported calls",
             0 < spoken <= recordings,
             f"{spoken} transcriptions with utterances",
+        )
+        per_stream = {
+            stream: scalar(cache, f"SELECT COUNT(*) FROM {table(stream)}") for stream in AI_STREAMS
+        }
+        checks.check(
+            "the nine Aircall AI streams: rows in each, no more than the imported calls",
+            all(0 < rows <= recordings for rows in per_stream.values()),
+            f"{per_stream}",
+        )
+        adherence = cache.run_sql_query(
+            "SELECT json_extract_string(r.\"user\", '$.email') AS email, "
+            "AVG(p.adherence_score) AS adherence "
+            f"FROM {table('playbook_results')} p JOIN {table('recordings')} r "
+            "ON r.call_id = p.call_id GROUP BY 1 ORDER BY 1"
+        )
+        checks.check(
+            "playbook_results: adherence per Salescaling user, joined to recordings",
+            len(adherence) > 0 and all(0 <= row["adherence"] <= 1 for row in adherence),
+            f"{[dict(row) for row in adherence]}",
         )
 
         file_mode(ab, sandbox, connector, config, workdir, staging, checks)

@@ -1,6 +1,6 @@
 """Salescaling's records, one function per stream, beside the schemas they must match
 (`schemas/calls.json`, `recordings.json`, `users.json`; unit_tests/test_records.py holds
-each function against its schema).
+each function against its schema). The Aircall AI streams' records are in `ai_records.py`.
 
 `calls` and `recordings` share their call fields under the same names (the contract), so
 both are built from `call_fields`; the record functions only add their stream's own keys.
@@ -9,8 +9,6 @@ both are built from `call_fields`; the record functions only add their stream's 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -19,7 +17,6 @@ from source_aircall_salescaling.aircall.models import (
     Agent,
     Call,
     CallDetails,
-    PayloadError,
     User,
     aircall_time,
     iso_utc,
@@ -177,134 +174,6 @@ def deleted_user_record(user_id: int, created_at: str | None, deleted_at: str) -
         "salescaling_user": None,
         "_ab_cdc_deleted_at": deleted_at,
     }
-
-
-# Aircall AI -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class InsightKind:
-    """One Aircall AI resource: its stream, the path under `/v1/calls/{id}/`, and its
-    record's own fields from Aircall's answer (`call_id` and `started_at` are added).
-    A new resource (playbook results, evaluations) is one more entry of `INSIGHT_KINDS`,
-    one function and one schema."""
-
-    stream: str
-    resource: str
-    fields: Callable[[Mapping[str, Any]], dict[str, Any]]
-
-
-def _object(body: Any, key: str) -> Mapping[str, Any]:
-    value = body.get(key) if isinstance(body, Mapping) else None
-    if not isinstance(value, Mapping):
-        raise PayloadError(f"the answer has no '{key}' object")
-    return value
-
-
-def _items(value: Any) -> list[Mapping[str, Any]]:
-    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
-
-
-def _number(value: Any) -> float | int | None:
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _whole(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def transcription_fields(body: Mapping[str, Any]) -> dict[str, Any]:
-    transcription = _object(body, "transcription")
-    content = transcription.get("content")
-    content = content if isinstance(content, Mapping) else {}
-    return {
-        "type": _text(transcription.get("type")),
-        "language": _text(content.get("language")),
-        "utterances": [
-            {
-                "start_time": _number(u.get("start_time")),
-                "end_time": _number(u.get("end_time")),
-                "participant_type": _text(u.get("participant_type")),
-                "user_id": _whole(u.get("user_id")),
-                "phone_number": _text(u.get("phone_number")),
-                "text": _text(u.get("text")),
-            }
-            for u in _items(content.get("utterances"))
-        ],
-    }
-
-
-def summary_fields(body: Mapping[str, Any]) -> dict[str, Any]:
-    summary = _object(body, "summary")
-    return {
-        "content": _text(summary.get("content")),
-        "created_at": aircall_time(summary.get("created_at")),
-    }
-
-
-def topics_fields(body: Mapping[str, Any]) -> dict[str, Any]:
-    topic = _object(body, "topic")
-    content = topic.get("content")
-    return {
-        "topics": [t for t in content if isinstance(t, str)] if isinstance(content, list) else [],
-        "created_at": aircall_time(topic.get("created_at")),
-    }
-
-
-def sentiments_fields(body: Mapping[str, Any]) -> dict[str, Any]:
-    sentiment = _object(body, "sentiment")
-    return {
-        "participants": [
-            {
-                "type": _text(p.get("type")),
-                "phone_number": _text(p.get("phone_number")),
-                "value": _text(p.get("value")),
-            }
-            for p in _items(sentiment.get("participants"))
-        ]
-    }
-
-
-def action_items_fields(body: Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(body.get("action_items"), list):
-        raise PayloadError("the answer has no 'action_items' list")
-    return {
-        "action_items": [
-            {
-                "id": _whole(item.get("id")),
-                "content": _text(item.get("content")),
-                "ai_generated": item.get("ai_generated")
-                if isinstance(item.get("ai_generated"), bool)
-                else None,
-                "created_at": aircall_time(item.get("created_at")),
-                "updated_at": aircall_time(item.get("updated_at")),
-            }
-            for item in _items(body.get("action_items"))
-        ]
-    }
-
-
-INSIGHT_KINDS = (
-    InsightKind("transcriptions", "transcription", transcription_fields),
-    InsightKind("summaries", "summary", summary_fields),
-    InsightKind("topics", "topics", topics_fields),
-    InsightKind("sentiments", "sentiments", sentiments_fields),
-    InsightKind("action_items", "action_items", action_items_fields),
-)
-
-
-def insight_record(kind: InsightKind, call_id: int, started_at: int, body: Any) -> dict[str, Any]:
-    """A record of an Aircall AI stream; an answer of the wrong shape raises
-    `PayloadError` naming the call and the resource."""
-    if not isinstance(body, Mapping):
-        raise PayloadError(f"Aircall's {kind.resource} of call {call_id} is not an object")
-    try:
-        fields = kind.fields(body)
-    except PayloadError as error:
-        raise PayloadError(f"Aircall's {kind.resource} of call {call_id}: {error}") from None
-    return {"call_id": call_id, "started_at": iso_utc(started_at), **fields}
 
 
 # import_decisions -------------------------------------------------------------------------

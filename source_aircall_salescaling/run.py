@@ -11,9 +11,9 @@ from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
 from airbyte_cdk.models import AirbyteMessage, ConnectorSpecification
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader, split_config
 
+from source_aircall_salescaling.ai_records import INSIGHT_KINDS
 from source_aircall_salescaling.config import api_url_from_environment, parse_config
 from source_aircall_salescaling.output import RecordLines
-from source_aircall_salescaling.records import INSIGHT_KINDS
 from source_aircall_salescaling.source import SourceAircallSalescaling
 
 STREAMS = (

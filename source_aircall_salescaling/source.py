@@ -18,6 +18,7 @@ from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.utils.files_directory import get_files_directory
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_aircall_salescaling.ai_records import INSIGHT_KINDS
 from source_aircall_salescaling.aircall.client import AircallClient
 from source_aircall_salescaling.aircall.errors import AircallError, AircallUnreachable
 from source_aircall_salescaling.aircall.models import User
@@ -27,7 +28,6 @@ from source_aircall_salescaling.config import (
     normalize_email,
     parse_config,
 )
-from source_aircall_salescaling.records import INSIGHT_KINDS
 from source_aircall_salescaling.streams.calls import CallsStream
 from source_aircall_salescaling.streams.import_decisions import ImportDecisionsStream
 from source_aircall_salescaling.streams.insights import InsightsStream

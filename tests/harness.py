@@ -23,7 +23,17 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_PREFIX = "IMPORT_REPORT "
 INSIGHTS_PREFIX = "INSIGHTS_REPORT "
-AI_STREAMS = ("transcriptions", "summaries", "topics", "sentiments", "action_items")
+AI_STREAMS = (
+    "transcriptions",
+    "summaries",
+    "topics",
+    "sentiments",
+    "action_items",
+    "playbook_results",
+    "evaluations",
+    "custom_summaries",
+    "predicted_csat",
+)
 ALL_STREAMS = ("users", "calls", "recordings", *AI_STREAMS, "import_decisions")
 
 

@@ -11,9 +11,10 @@ import jsonschema
 import pytest
 
 from source_aircall_salescaling import import_rules
+from source_aircall_salescaling.ai_records import INSIGHT_KINDS, InsightKind, insight_record
 from source_aircall_salescaling.aircall.models import PayloadError
 from source_aircall_salescaling.config import parse_config
-from source_aircall_salescaling.records import INSIGHT_KINDS, decision_record, insight_record
+from source_aircall_salescaling.records import decision_record
 from tests.builders import a_call
 
 CALL_ID, STARTED = 2_100_000_123, 1_763_892_000
@@ -86,10 +87,49 @@ ANSWERS: dict[str, dict[str, Any]] = {
                 "created_by": None,
                 "updated_at": None,
                 "updated_by": None,
-            }
+            },
+            {
+                "id": 6,
+                "ai_generated": False,
+                "content": "Call back on Monday",
+                "created_at": "2026-11-23T10:08:00Z",
+                "created_by": 812,
+                "updated_at": None,
+                "updated_by": None,
+            },
         ],
     },
+    "playbook_results": {
+        "id": 77,
+        "call_id": CALL_ID,
+        "call_uuid": "c0ffee",
+        "number_id": 12,
+        "participants": [{"type": "internal", "user_id": 812}],
+        "type": "call",
+        "created_at": "2026-11-23T10:07:00Z",
+        "created_by": None,
+        "updated_at": "2026-11-23T11:00:00Z",
+        "updated_by": 901,
+        "ai_generated": True,
+        "adherence_score": 0.75,
+        "playbook": {"id": 3, "name": "Discovery call", "language": "en"},
+        "playbook_result_topics": [
+            {"name": "Budget", "result": True},
+            {"name": "Next step", "result": "partially"},
+        ],
+    },
+    "evaluations": {"evaluations": [{"id": 9, "score": 4, "by": "ai"}]},
+    "custom_summaries": {"custom_summary_result": {"sections": [{"title": "Need"}]}},
+    "predicted_csat": {
+        "csat": {
+            "call_id": CALL_ID,
+            "call_uuid": "c0ffee",
+            "score": 4.2,
+            "drivers": [{"polarity": "positive", "label": "Quick answer"}],
+        }
+    },
 }
+AS_IS = {"evaluations": "evaluations", "custom_summaries": "custom_summary"}
 
 
 def schema(stream: str) -> dict[str, Any]:
@@ -118,6 +158,7 @@ def test_a_transcription_keeps_the_speakers_and_times() -> None:
             "end_time": 2.25,
             "participant_type": "internal",
             "user_id": 7,
+            "ai_voice_agent_id": None,
             "phone_number": None,
             "text": "Hello",
         },
@@ -126,6 +167,7 @@ def test_a_transcription_keeps_the_speakers_and_times() -> None:
             "end_time": 4.5,
             "participant_type": "external",
             "user_id": None,
+            "ai_voice_agent_id": None,
             "phone_number": "+33612345678",
             "text": "Hi",
         },
@@ -144,7 +186,91 @@ def test_insight_times_in_seconds_or_iso_become_utc_date_times() -> None:
     )
 
 
-@pytest.mark.parametrize("kind", INSIGHT_KINDS, ids=lambda k: k.stream)
+def by_stream(stream: str) -> InsightKind:
+    return next(k for k in INSIGHT_KINDS if k.stream == stream)
+
+
+def test_every_insight_record_keeps_aircalls_id_and_a_null_deletion_mark() -> None:
+    ids = {
+        kind.stream: insight_record(kind, CALL_ID, STARTED, ANSWERS[kind.stream])["id"]
+        for kind in INSIGHT_KINDS
+    }
+    assert ids == {
+        "transcriptions": 1,
+        "summaries": 2,
+        "topics": 3,
+        "sentiments": 4,
+        "action_items": None,  # the list has no id; its items keep theirs
+        "playbook_results": 77,
+        "evaluations": None,
+        "custom_summaries": None,
+        "predicted_csat": None,
+    }
+    for kind in INSIGHT_KINDS:
+        record = insight_record(kind, CALL_ID, STARTED, ANSWERS[kind.stream])
+        assert record["_ab_cdc_deleted_at"] is None
+
+
+def test_action_items_keep_who_wrote_them() -> None:
+    record = insight_record(by_stream("action_items"), CALL_ID, STARTED, ANSWERS["action_items"])
+    assert [(i["id"], i["created_by"], i["updated_by"]) for i in record["action_items"]] == [
+        (5, None, None),
+        (6, 812, None),
+    ]
+    assert record["action_items"][1]["updated_at"] is None
+
+
+def test_sentiment_participants_keep_their_user_and_ai_voice_agent() -> None:
+    answer = {
+        "sentiment": {
+            "id": 4,
+            "participants": [
+                {"phone_number": "+33679198915", "value": "NEGATIVE", "type": "external"},
+                {"user_id": 812, "value": "POSITIVE", "type": "internal"},
+                {"ai_voice_agent_id": 31, "value": "NEUTRAL", "type": "ai_voice_agent"},
+            ],
+        }
+    }
+    record = insight_record(by_stream("sentiments"), CALL_ID, STARTED, answer)
+    assert [(p["user_id"], p["ai_voice_agent_id"]) for p in record["participants"]] == [
+        (None, None),
+        (812, None),
+        (None, 31),
+    ]
+
+
+def test_a_playbook_result_is_typed_with_its_topics_as_aircall_gives_them() -> None:
+    record = insight_record(
+        by_stream("playbook_results"), CALL_ID, STARTED, ANSWERS["playbook_results"]
+    )
+    assert record["playbook"] == {"id": 3, "name": "Discovery call", "language": "en"}
+    assert record["adherence_score"] == 0.75
+    assert record["topics"] == [
+        {"name": "Budget", "result": True},
+        {"name": "Next step", "result": "partially"},
+    ]
+    assert (record["created_by"], record["updated_by"]) == (None, 901)
+
+
+def test_a_predicted_csat_keeps_its_score_and_drivers() -> None:
+    record = insight_record(
+        by_stream("predicted_csat"), CALL_ID, STARTED, ANSWERS["predicted_csat"]
+    )
+    assert record["score"] == 4.2
+    assert record["drivers"] == [{"polarity": "positive", "label": "Quick answer"}]
+
+
+@pytest.mark.parametrize(("stream", "field"), sorted(AS_IS.items()))
+def test_evaluations_and_custom_summaries_carry_aircalls_answer_as_it_is(
+    stream: str, field: str
+) -> None:
+    record = insight_record(by_stream(stream), CALL_ID, STARTED, ANSWERS[stream])
+    assert record[field] == ANSWERS[stream]
+
+
+@pytest.mark.parametrize(
+    "kind", [k for k in INSIGHT_KINDS if k.stream not in AS_IS], ids=lambda k: k.stream
+)
 def test_an_answer_of_the_wrong_shape_names_the_call_and_the_resource(kind: Any) -> None:
     with pytest.raises(PayloadError, match=f"{kind.resource} of call {CALL_ID}"):
         insight_record(kind, CALL_ID, STARTED, {"message": "unexpected"})

@@ -78,3 +78,35 @@ def test_over_capacity_drops_the_most_asked_calls_first() -> None:
     waits[MAX_WAITING + 1] = InsightWait(ENDED, ENDED + 60, 3)
     assert over_capacity(waits) == [MAX_WAITING, MAX_WAITING + 1]
     assert over_capacity({1: a_wait()}) == []
+
+
+def test_a_state_of_the_version_before_reads_with_its_schedule_from_the_calls_end() -> None:
+    waits = unpack_waits("yqab74:tpig7j:39:2")
+    [wait] = waits.values()
+    assert (wait.asked, wait.since, wait.follow) == (2, 0, False)
+    assert wait.times(LOOKBACK)[0] == wait.ended
+
+
+def test_an_insight_after_its_transcription_is_asked_on_each_of_the_next_three_syncs() -> None:
+    found = ENDED + 40 * MINUTE
+    wait = a_wait(asked=3).following(found).after_ask(LOOKBACK, found)
+    for k in (1, 2, 3):
+        now = found + k * 15 * MINUTE
+        assert wait.due(LOOKBACK, now), k
+        wait = wait.after_ask(LOOKBACK, now)
+    assert not wait.due(LOOKBACK, found + 4 * 15 * MINUTE)
+    assert wait.due(LOOKBACK, ENDED + LOOKBACK - 10 * MINUTE)  # the last, in the last 15
+
+
+def test_the_transcription_schedule_counts_from_the_first_ask_not_the_calls_end() -> None:
+    first_ask = ENDED + 40 * MINUTE  # the recording came late: imported 40 minutes after
+    wait = InsightWait(ENDED - 300, ENDED, asked=1, since=first_ask)
+    assert wait.due(LOOKBACK, first_ask + 15 * MINUTE)
+
+
+def test_a_sync_seconds_before_its_checkpoint_asks_and_spends_it() -> None:
+    wait = a_wait(asked=1)  # asked when the call ended; the next checkpoint at +15 min
+    early = ENDED + 15 * MINUTE - 5  # the next sync's clock, read 5 seconds "early"
+    assert wait.due(LOOKBACK, early)
+    asked = wait.after_ask(LOOKBACK, early)
+    assert asked.asked == 2 and not asked.due(LOOKBACK, ENDED + 20 * MINUTE)

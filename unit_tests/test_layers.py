@@ -4,7 +4,7 @@
     source.py                              the CDK source: streams of one sync
     streams/                               the CDK streams
     sync/                                  plan, state, progress, report of one sync
-    records.py                             Salescaling's record shapes
+    records.py  ai_records.py              Salescaling's record shapes
     import_rules.py  recordings/           Salescaling's rules; the recording downloader
     aircall/                               the API: client, payload models, windows
     config.py  output.py                   (bottom: settings, and how messages go out)
@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "import_rules": 2,
     "recordings": 2,
     "records": 3,
+    "ai_records": 3,
     "sync": 4,
     "streams": 5,
     "source": 6,

@@ -33,6 +33,9 @@ a process the way Airbyte runs it (`tests/harness.py`), and prints one table:
   URLs with as many threads (target: at least 0.9x), and the connector's peak RSS.
 - scale model: requests and duration of a 100,000-call, 14-day window at 120
   requests/min, from the package's own window splitting over a uniform account.
+- Aircall AI (`scripts/bench/ai_slot.py`): the first sync of 200 imported calls with
+  every stream at the records connection's 40 requests a minute, and the syncs its AI
+  backlog takes, this version beside the previous one in the same run.
 - costs (`scripts/bench/costs.py`): Aircall API requests per sync, by path kind, of
   three connections (records without AI, records with AI, files) at 1,000 and 10,000
   calls a day: a first, a quiet and a busy sync, the clocks moved 15 minutes each time.
@@ -57,7 +60,7 @@ from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
-from . import calls_read, costs, pacing, recordings, scale, storage
+from . import ai_slot, calls_read, costs, pacing, recordings, scale, storage
 from .kit import ROOT, SCRATCH, WORKDIR, Bench
 from .table import missed_strict, print_table
 
@@ -71,6 +74,7 @@ PARTS: dict[str, tuple[str, Part]] = {
     "pacing": ("pacing against a token bucket", pacing.measure),
     "scale": ("scale model", lambda bench, _: scale.measure(bench)),
     "costs": ("requests per sync, per connection", lambda bench, _: costs.measure(bench)),
+    "ai": ("Aircall AI first sync and backlog", lambda bench, _: ai_slot.measure(bench)),
 }
 """The parts in the order they run (the table keeps the `calls` section first)."""
 

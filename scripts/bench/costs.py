@@ -3,7 +3,7 @@
 Three connections, as an admin sets them up (`docs/aircall-salescaling.md`):
 
 - records without AI: `users`, `calls`, `recordings`, `import_decisions`, records mode;
-- records with AI: the same and the five Aircall AI streams;
+- records with AI: the same and the nine Aircall AI streams;
 - files: `recordings` alone, `delivery_method` `use_file_transfer`.
 
 For each volume (calls a day, the sandbox's bulk generator spread evenly over the import
@@ -59,6 +59,10 @@ RESOURCES = {
     "topics": "topics",
     "sentiments": "sentiments",
     "action_items": "action_items",
+    "playbook_results": "playbook_result",
+    "evaluations": "evaluations",
+    "custom_summaries": "custom_summary_result",
+    "predicted_csat": "predicted_csat",
 }
 _LOOKUP = re.compile(r"/v1/calls/\d+")
 _INSIGHT = re.compile(r"/v1/calls/\d+/([a-z_]+)")

@@ -74,12 +74,14 @@ class AircallClient(AircallHttp):
 
     def insight(self, call_id: int, resource: str) -> Any | None:
         """One Aircall AI resource of a call (`GET /v1/calls/{id}/<resource>`), as JSON;
-        None when Aircall answers 404 (not generated yet, or never). A 403 raises
-        `InsightsForbidden` with Aircall's message: the company cannot use Aircall AI
-        (the add-on is off, or the company is not verified), which the same key listing
-        calls proves is not a bad key. Other failures raise as `get` does."""
+        None when Aircall answers 404 or 400 (not generated yet, or never: Aircall's
+        reference lists only 400 for it, some clients see 404). A 403 raises
+        `InsightsForbidden` with Aircall's text: the company cannot use Aircall AI or the
+        resource's licence (the add-on is off, no AI Assist Pro, the company is not
+        verified), which the same key listing calls proves is not a bad key. Other
+        failures raise as `get` does."""
         response = self._send(f"/v1/calls/{call_id}/{resource}", None)
-        if response.status_code == 404:
+        if response.status_code in (400, 404):
             return None
         if response.status_code == 403:
             raise InsightsForbidden(_message_of(response))

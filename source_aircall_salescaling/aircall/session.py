@@ -96,11 +96,12 @@ class AircallErrorHandler(HttpStatusErrorHandler):
             return ErrorResolution(ResponseAction.IGNORE, FailureType.transient_error, None)
         if (
             isinstance(response_or_exception, requests.Response)
-            and response_or_exception.status_code in (403, 404)
+            and response_or_exception.status_code in (400, 403, 404)
             and _INSIGHT.search(path)
         ):
-            # An Aircall AI resource: 404 = not generated (yet), 403 = Aircall AI is not
-            # available to the company. Neither means the keys are bad: the caller decides.
+            # An Aircall AI resource: 400 or 404 = not generated (yet), 403 = Aircall AI
+            # (or the licence the resource needs) is not available to the company. None
+            # means the keys are bad, none is an error of the sync: the caller decides.
             return ErrorResolution(ResponseAction.IGNORE, FailureType.transient_error, None)
         resolution = super().interpret_response(response_or_exception)
         if (

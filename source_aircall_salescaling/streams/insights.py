@@ -1,23 +1,31 @@
-"""The Aircall AI streams: `transcriptions`, `summaries`, `topics`, `sentiments` and
-`action_items`, one per Aircall resource (`GET /v1/calls/{id}/<resource>`), one record
-per call Salescaling imports, emitted once. One class serves all five: what differs is
-the resource and its record (`records.INSIGHT_KINDS`).
+"""The Aircall AI streams: `transcriptions`, `summaries`, `topics`, `sentiments`,
+`action_items`, and with Aircall's AI Assist Pro licence `playbook_results`,
+`evaluations`, `custom_summaries` and `predicted_csat`: one per Aircall resource
+(`GET /v1/calls/{id}/<resource>`), one record per call Salescaling imports, emitted once.
+One class serves all nine: what differs is the resource and its record
+(`ai_records.INSIGHT_KINDS`).
 
 Which calls: exactly those `recordings` imports (streams/imported.py), whether or not
 `recordings` is selected; the listing, lookups and size probes are the sync's, shared.
 
 What Aircall does that is surprising, and what the stream does about it:
-- An insight is written minutes after the call (the transcription first, longer calls
-  later) and sometimes never (no external participant, a very short call). 404 means
-  "not there (yet)": the call waits in the stream's state and is asked again on the
-  checkpoints of `sync/schedule.py` until `insights_lookback_minutes` after it ended
-  (at most 5 asks a call, one a sync), then dropped and counted (sync/waiting.py).
-- 403 means Aircall AI is not available to the company (the add-on is off, or the
-  company is not verified), not a bad key: the same key lists calls. The stream then
-  emits nothing, warns once with Aircall's message, and makes no further request in
-  that sync; the calls it would have asked about are not kept waiting.
+- An insight is written minutes after the call, the transcription first, and every
+  other insight from it; sometimes never (no external participant, a very short call).
+  So a call is asked about its transcription first (once per sync, shared by the nine:
+  sync/ai_asks.py), and about the rest only once the transcription is there.
+- 404, and 400 (the only "not there" status Aircall's reference lists), mean "not there
+  (yet)": the call waits in the stream's state and is asked again on the checkpoints of
+  `sync/schedule.py` until `insights_lookback_minutes` after it ended (at most 5 asks a
+  call, one a sync), then dropped and counted (sync/waiting.py).
+- 403 means the company may not use the resource (Aircall AI is off, the company is not
+  verified, or, for the last four, no AI Assist Pro licence), not a bad key: the same
+  key lists calls, and the other resources may well answer. The stream then emits
+  nothing, warns once naming the licence and quoting Aircall, and makes no further
+  request in that sync; the calls it would have asked about are not kept waiting.
 - Any other failure (5xx or 429 after the retries, an answer that cannot be read)
   leaves the call waiting: asked again on the next sync, never lost.
+- A sync's AI requests fit a slot of about 12 minutes at `requests_per_minute`
+  (sync/ai_asks.py): the calls past it wait, unasked, for the next syncs.
 """
 
 from __future__ import annotations
@@ -29,16 +37,21 @@ from typing import Any
 from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_aircall_salescaling.ai_records import (
+    AIRCALL_AI,
+    TRANSCRIPTION,
+    InsightKind,
+    insight_record,
+)
 from source_aircall_salescaling.aircall.errors import AircallKeysRejected, InsightsForbidden
 from source_aircall_salescaling.aircall.models import Call, PayloadError
 from source_aircall_salescaling.import_rules import Readiness, call_end
-from source_aircall_salescaling.records import InsightKind, insight_record
 from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.streams.imported import ImportedCallsStream, fetch_all
+from source_aircall_salescaling.sync.ai_asks import Answer, Asked
 from source_aircall_salescaling.sync.context import SyncContext
 from source_aircall_salescaling.sync.plan import SyncPlan
 from source_aircall_salescaling.sync.progress import SyncProgress
-from source_aircall_salescaling.sync.schedule import ask_times, passed
 from source_aircall_salescaling.sync.state import CallCursor
 from source_aircall_salescaling.sync.waiting import (
     InsightWait,
@@ -49,9 +62,15 @@ from source_aircall_salescaling.sync.waiting import (
 
 INSIGHTS_REPORT_PREFIX = "INSIGHTS_REPORT "
 WAITING_KEY = "insights_waiting"
-
-_NOT_THERE = object()  # 404: not generated (yet)
-_FAILED = object()  # any other failure: asked again later
+HINTS = {
+    AIRCALL_AI: "Aircall AI is a paid add-on and needs a verified company: turn it on in "
+    "Aircall, or deselect the Aircall AI streams.",
+}
+PRO_HINT = (
+    "This stream needs Aircall's {licence} licence on top of Aircall AI: get it in "
+    "Aircall, or deselect playbook_results, evaluations, custom_summaries and "
+    "predicted_csat; the other Aircall AI streams carry on."
+)
 
 
 class InsightsStream(StreamIdentity, ImportedCallsStream):
@@ -66,6 +85,8 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
         self.emitted_insights = 0
         self.dropped = 0
         self.requests = 0
+        self.quota = 0  # the requests this stream may still make in this sync's slot
+        self.left_for_later = 0  # calls whose due ask did not fit in the slot
 
     @property
     def name(self) -> str:
@@ -93,31 +114,98 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
         return {WAITING_KEY: pack_waits(self.waiting)} if self.waiting else {}
 
     # Asking Aircall ---------------------------------------------------------------------
-    def ask(self, call_id: int) -> Any:
-        """The insight's JSON, `_NOT_THERE` (404) or `_FAILED`; a 403 sets `forbidden`."""
+    def request(self, call_id: int, resource: str) -> Answer:
+        """One request within the slot (the caller checked `quota`)."""
         self.requests += 1
+        self.quota -= 1
         try:
-            body = self.context.client.insight(call_id, self.kind.resource)
+            body = self.context.client.insight(call_id, resource)
         except InsightsForbidden as error:
-            self.forbidden = error.message
-            self.logger.warning(
-                f"Aircall AI is not available to this Aircall account, so the stream "
-                f'{self.name} emits nothing (Aircall answered 403: "{error.message}"). '
-                "Aircall AI is a paid add-on and needs a verified company: turn it on in "
-                "Aircall, or deselect the Aircall AI streams."
-            )
-            return _FAILED
+            return Answer(Asked.FORBIDDEN, message=error.message)
         except AircallKeysRejected:
             raise
         except AirbyteTracedException as error:
             self.logger.warning(
-                f"Stream {self.name}: could not get the {self.kind.resource} of call "
-                f"{call_id} ({error.message}); it is asked again on the next sync."
+                f"Stream {self.name}: could not get the {resource} of call {call_id} "
+                f"({error.message}); it is asked again on the next sync."
             )
-            return _FAILED
-        return _NOT_THERE if body is None else body
+            return Answer(Asked.FAILED, message=error.message)
+        return Answer(Asked.NOT_THERE) if body is None else Answer(Asked.FOUND, body)
+
+    def transcription(self, call_id: int, wait: InsightWait) -> Answer | None:
+        """The call's transcription answer in this sync: another stream's, or asked now
+        when due and within the slot; None when not asked."""
+        shared = self.context.ai_asks.transcriptions
+        if call_id not in shared:
+            if not wait.due(self.lookback, self.context.sync_time):
+                return None
+            if self.quota <= 0:
+                self.left_for_later += 1
+                self.context.ai_asks.left_for_later += 1
+                return None
+            shared[call_id] = self.request(call_id, TRANSCRIPTION)
+        return shared[call_id]
+
+    def own(self, call_id: int, wait: InsightWait) -> Answer | None:
+        """This stream's resource, once the transcription is there; None when not asked."""
+        if not wait.due(self.lookback, self.context.sync_time):
+            return None
+        if self.quota <= 0:
+            self.left_for_later += 1
+            self.context.ai_asks.left_for_later += 1
+            return None
+        return self.request(call_id, self.kind.resource)
+
+    def forbid(self, message: str, licence: str) -> None:
+        """A 403: one warning, no further request in this sync."""
+        self.forbidden = message
+        hint = HINTS.get(licence) or PRO_HINT.format(licence=licence)
+        self.logger.warning(
+            f"{licence} is not available to this Aircall account, so the stream "
+            f'{self.name} emits nothing (Aircall answered 403: "{message}"). {hint}'
+        )
+
+    def step(self, call_id: int, wait: InsightWait) -> tuple[dict[str, Any] | None, InsightWait]:
+        """One call in this sync: its record when the insight is there; otherwise the wait
+        it goes on with (unchanged when nothing was asked)."""
+        now = self.context.sync_time
+        if self.kind.is_gate or not wait.follow:
+            due = wait.due(self.lookback, now)
+            gate = self.transcription(call_id, wait)
+            if gate is None:
+                return None, wait
+            if gate.status is Asked.FORBIDDEN:
+                self.forbid(gate.message or "", AIRCALL_AI)
+                return None, wait
+            if gate.status is not Asked.FOUND:
+                # Another stream's ask, before this call's own checkpoint: nothing spent.
+                return self.answered(call_id, wait, gate) if due else (None, wait)
+            if self.kind.is_gate:
+                return self.answered(call_id, wait, gate)
+            wait = wait.following(now)
+        answer = self.own(call_id, wait)
+        if answer is None:
+            return None, wait
+        if answer.status is Asked.FORBIDDEN:
+            self.forbid(answer.message or "", self.kind.licence)
+            return None, wait
+        return self.answered(call_id, wait, answer)
+
+    def answered(
+        self, call_id: int, wait: InsightWait, answer: Answer
+    ) -> tuple[dict[str, Any] | None, InsightWait]:
+        now = self.context.sync_time
+        if answer.status is Asked.FOUND:
+            record = self.record(call_id, wait.started_at, answer.body)
+            if record is not None:
+                return record, wait
+            return None, wait.after_failed_ask(self.lookback, now)
+        if answer.status is Asked.NOT_THERE:
+            return None, wait.after_ask(self.lookback, now)
+        return None, wait.after_failed_ask(self.lookback, now)
 
     def record(self, call_id: int, started_at: int, body: Any) -> dict[str, Any] | None:
+        """The one place a record of this stream is made from Aircall's answer."""
         try:
             return insight_record(self.kind, call_id, started_at, body)
         except PayloadError as error:
@@ -125,11 +213,12 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
             return None
 
     def first_records(self) -> Iterator[StreamData]:
+        self.quota = self.context.ai_asks.share(self.name)
         return self.ask_waiting()
 
     def ask_waiting(self) -> Iterator[StreamData]:
         """The calls waiting from earlier syncs whose checkpoint came, nearest deadline
-        first (so none starves if a sync is cut short)."""
+        first (so none starves when the slot is full or a sync is cut short)."""
         now = self.context.sync_time
         order = sorted(self.waiting.items(), key=lambda item: item[1].ended)
         for call_id, wait in order:
@@ -139,58 +228,41 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
                 del self.waiting[call_id]
                 self.dropped += 1
                 continue
-            if not wait.due(self.lookback, now):
-                continue
-            body = self.ask(call_id)
-            record = self.found(call_id, wait.started_at, body)
+            record, after = self.step(call_id, wait)
             if record is not None:
                 del self.waiting[call_id]
                 self.emitted_insights += 1
                 yield record
-            elif body is _NOT_THERE:
-                self.waiting[call_id] = wait.after_ask(self.lookback, now)
-                if self.waiting[call_id].over(self.lookback, now):
-                    del self.waiting[call_id]
-                    self.dropped += 1
-            elif wait.given_up(self.lookback, now):
+            elif after.over(self.lookback, now):
                 del self.waiting[call_id]
                 self.dropped += 1
             else:
-                self.waiting[call_id] = wait.after_failed_ask(self.lookback, now)
+                self.waiting[call_id] = after
 
     # The sync's new importable calls ---------------------------------------------------
     def emit_batch(self, batch: list[Call], progress: SyncProgress) -> Iterable[StreamData]:
+        now = self.context.sync_time
         for outcome in fetch_all(batch, self.checks.probe):
             if self.settle(outcome, progress).readiness is not Readiness.READY:
                 continue
             call = outcome.call
-            body = self.ask(call.id) if self.forbidden is None else _FAILED
-            record = self.found(call.id, call.started_at, body)
+            if self.forbidden is not None:
+                progress.skipped(call)
+                continue
+            wait = InsightWait(call.started_at, call_end(call), 0, since=now)
+            record, after = self.step(call.id, wait)
             if record is not None:
                 progress.emitted(call)
                 self.emitted_insights += 1
                 yield record
                 continue
             progress.skipped(call)  # decided for the call cursor: the insight is awaited
-            if self.forbidden is None:
-                self.start_waiting(call, asked_now=body is _NOT_THERE)
-
-    def found(self, call_id: int, started_at: int, body: Any) -> dict[str, Any] | None:
-        """The record, when Aircall answered with the insight (and it can be read)."""
-        if body is _NOT_THERE or body is _FAILED:
-            return None
-        return self.record(call_id, started_at, body)
-
-    def start_waiting(self, call: Call, asked_now: bool) -> None:
-        """A call whose insight is not there yet (404, or a request that failed: then no
-        checkpoint is spent) waits for the next checkpoint, unless its lookback is over."""
-        now, end = self.context.sync_time, call_end(call)
-        asked = max(1, passed(ask_times(end, end + self.lookback), now)) if asked_now else 0
-        wait = InsightWait(call.started_at, end, asked)
-        if wait.over(self.lookback, now):
-            self.dropped += 1
-        else:
-            self.waiting[call.id] = wait
+            if self.forbidden is not None:
+                continue
+            if after.over(self.lookback, now):
+                self.dropped += 1
+            else:
+                self.waiting[call.id] = after
 
     def finish(self, plan: SyncPlan) -> None:
         for call_id in over_capacity(self.waiting):
@@ -202,11 +274,18 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
             "waiting": len(self.waiting),
             "dropped_at_end_of_lookback": self.dropped,
             "requests": self.requests,
+            "asks_left_for_later": self.left_for_later,
             "aircall_ai_unavailable": self.forbidden,
         }
+        later = (
+            f"; {self.left_for_later} asks left for the next syncs (this sync's Aircall AI "
+            "slot of about 12 minutes at requests_per_minute is full)"
+            if self.left_for_later
+            else ""
+        )
         self.logger.info(
             f"Aircall AI {self.name}: emitted {self.emitted_insights}, still waiting "
             f"{len(self.waiting)}, dropped at the end of insights_lookback_minutes "
-            f"{self.dropped}, {self.requests} requests."
+            f"{self.dropped}, {self.requests} requests{later}."
         )
         self.logger.info(INSIGHTS_REPORT_PREFIX + json.dumps(report, sort_keys=True))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from source_aircall_salescaling.ai_records import INSIGHT_STREAM_NAMES
 from source_aircall_salescaling.aircall.client import AircallClient
 from source_aircall_salescaling.aircall.clock import SyncClock
 from source_aircall_salescaling.aircall.errors import CallUnavailable
@@ -26,6 +27,7 @@ from source_aircall_salescaling.aircall.windows import TimeWindow
 from source_aircall_salescaling.config import ConnectorConfig
 from source_aircall_salescaling.import_rules import ImportDecision, watch_horizon
 from source_aircall_salescaling.recordings.downloader import RecordingDownloader
+from source_aircall_salescaling.sync.ai_asks import AiAsks, slot_requests, slot_seconds
 from source_aircall_salescaling.sync.listing import CallListing
 from source_aircall_salescaling.sync.plan import (
     MAX_OVERLAP_SECONDS,
@@ -37,7 +39,7 @@ from source_aircall_salescaling.sync.recording_checks import RecordingChecks
 from source_aircall_salescaling.sync.report import ImportReport
 from source_aircall_salescaling.sync.state import CallCursor
 
-INSIGHT_STREAMS = ("transcriptions", "summaries", "topics", "sentiments", "action_items")
+INSIGHT_STREAMS = INSIGHT_STREAM_NAMES
 # The streams planned over the shared call listing; the last two write the import report.
 DECISION_STREAMS = ("recordings", "import_decisions")
 LISTED_STREAMS = ("calls", *DECISION_STREAMS, *INSIGHT_STREAMS)
@@ -85,6 +87,12 @@ class SyncContext:
         )
         self._listing: CallListing | None = None
         self._by_id: dict[int, Call | CallUnavailable | None] = {}
+        # The Aircall AI streams' shared transcription answers and request slot.
+        self.ai_asks = AiAsks(
+            slot_requests(config.requests_per_minute, slot_seconds()),
+            tuple(name for name in request.incremental if name in INSIGHT_STREAMS),
+            lambda: sum(self.client.requests.values()),
+        )
 
     @property
     def bounds(self) -> SyncBounds:

@@ -93,8 +93,22 @@ def summary(outcome: DayOutcome, verdict: DayVerdict) -> list[str]:
     ]
 
 
+# The same figures of the version before the transcription gate and the AI slot, from
+# its simulated day (five AI streams): requests per imported call per stream 1.5 to 2.0,
+# 91% of transcriptions on the first sync at or after they became ready.
+PREVIOUS_REQUESTS_PER_CALL = "1.5 to 2.0 (five streams)"
+PREVIOUS_ON_TIME = "91% of transcriptions"
+
+
 def insights_summary(verdict: InsightsVerdict) -> list[str]:
-    lines = []
+    lines = [
+        f"Aircall AI, {len(AI_STREAMS)} streams: requests per imported call per stream "
+        f"{verdict.requests_per_call_per_stream()} (target <= 1.3; previous version "
+        f"{PREVIOUS_REQUESTS_PER_CALL}); insights on the first sync at or after they became "
+        f"ready {verdict.on_time_share()}%, transcriptions "
+        f"{verdict.on_time_share(['transcriptions'])}% (target >= 97%; previous version "
+        f"{PREVIOUS_ON_TIME})"
+    ]
     for stream in AI_STREAMS:
         lines.append(
             f"{stream}: {verdict.expected[stream]} expected, {verdict.arrived[stream]} arrived"

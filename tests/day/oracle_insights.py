@@ -1,4 +1,4 @@
-"""What the day's five Aircall AI streams must emit, and what they may ask, computed from
+"""What the day's nine Aircall AI streams must emit, and what they may ask, computed from
 the scenario alone (the contract's "Aircall AI" and "Which records a sequence of syncs
 emits"; nothing here reads the connector's output).
 
@@ -19,8 +19,15 @@ moment the sandbox starts answering 200 and ``deadline = ended_at + lookback``:
 - anything else must not arrive: a call not imported, an insight that never comes, or
   one that comes after the deadline and after the import sync.
 
+Every other insight comes from the transcription (minutes after it, never before), so
+the connector's gate (the transcription asked first) changes none of these rules: an
+insight ready by the last ask has its transcription ready by then too, and the sync
+that finds the transcription asks for the rest.
+
 Requests (from the sandbox's log): at most 5 per call per stream in all, at most one per
-call per stream in a sync.
+call per stream in a sync. Figures (not rules): the AI requests per imported call per
+AI stream, and the share of required insights that arrived on the first sync at or
+after they became ready.
 """
 
 from __future__ import annotations
@@ -39,8 +46,12 @@ AI_STREAMS: dict[str, str] = {
     "topics": "topics",
     "sentiments": "sentiments",
     "action_items": "action_items",
+    "playbook_results": "playbook_result",
+    "evaluations": "evaluations",
+    "custom_summaries": "custom_summary_result",
+    "predicted_csat": "predicted_csat",
 }
-INSIGHT_PATH = r"/v1/calls/\d+/(transcription|summary|topics|sentiments|action_items)"
+INSIGHT_PATH = r"/v1/calls/\d+/(" + "|".join(AI_STREAMS.values()) + ")"
 LAST_ASK_WINDOW = 15 * 60
 MAX_ASKS_PER_CALL = 5
 DEFAULT_INSIGHTS_LOOKBACK_MINUTES = 180
@@ -114,6 +125,21 @@ class InsightsVerdict:
     requests_max: dict[str, int] = field(default_factory=dict)
     requests_mean: dict[str, float] = field(default_factory=dict)
     """Per call asked at least once."""
+    calls_asked: int = 0
+    """Calls asked about at least one resource: the imported calls that reached AI."""
+
+    def requests_per_call_per_stream(self) -> float:
+        """All AI requests / (calls asked x AI streams): the cost figure."""
+        total = sum(self.requests_total.values())
+        return round(total / max(1, self.calls_asked * len(self.requests_total)), 2)
+
+    def on_time_share(self, streams: Sequence[str] | None = None) -> float:
+        """Required insights that arrived on the first sync at or after they became
+        ready, over those that arrived (percent)."""
+        chosen = streams if streams is not None else list(self.delays)
+        arrived = sum(sum(self.delays[s].values()) for s in chosen)
+        on_time = sum(self.delays[s][0] for s in chosen)
+        return round(100 * on_time / max(1, arrived), 1)
 
 
 def judge_insights(
@@ -125,6 +151,7 @@ def judge_insights(
     """``emitted``: per stream, (sync, call id) in order; ``requests``: per sync, the
     (stream, call id) of each insight request the sandbox received."""
     verdict = InsightsVerdict()
+    verdict.calls_asked = len({call_id for asked in requests for _, call_id in asked})
     for stream in AI_STREAMS:
         required = expected.required.get(stream, {})
         uncounted = expected.uncounted.get(stream, set())

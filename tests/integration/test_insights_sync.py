@@ -28,9 +28,14 @@ RESOURCE = {
     "topics": "topics",
     "sentiments": "sentiments",
     "action_items": "action_items",
+    "playbook_results": "playbook_result",
+    "evaluations": "evaluations",
+    "custom_summaries": "custom_summary_result",
+    "predicted_csat": "predicted_csat",
 }
+PRO_STREAMS = ("playbook_results", "evaluations", "custom_summaries", "predicted_csat")
 MINUTE = 60
-LOOKBACK = 90 * MINUTE  # asks at the end, +15, +45 (half-way), +60 and +75 minutes
+LOOKBACK = 90 * MINUTE  # the transcription: first ask, +15, half-way, +60, end + 75 minutes
 AI_PATH = re.compile(r"^/v1/calls/(\d+)/([a-z_]+)$")
 
 
@@ -85,6 +90,10 @@ def test_every_insight_that_appears_within_the_lookback_arrives_once(
         "topics": None,  # never
         "sentiments": ended + LOOKBACK + 10 * MINUTE,  # after the lookback: never asked for
         "action_items": ended + 50 * MINUTE,
+        "playbook_result": ended + 45 * MINUTE,
+        "evaluations": None,
+        "custom_summary_result": ended + 60 * MINUTE,
+        "predicted_csat": ended + LOOKBACK - 10 * MINUTE,  # in the last 15 minutes
     }
     sandbox.set_insight_ready(call["id"], **ready)
     syncs = Syncs(sandbox, connector, first_sync_max_calls=20, insights_lookback_minutes=90)
@@ -108,18 +117,37 @@ def test_a_call_is_asked_at_most_once_a_sync_and_five_times_in_all(
     sandbox: Sandbox, connector: Connector
 ) -> None:
     call = recent_call(sandbox, salescaling_user(sandbox))
-    sandbox.set_insight_ready(call["id"], **{resource: None for resource in RESOURCE.values()})
+    never = {resource: None for resource in RESOURCE.values()}
+    sandbox.set_insight_ready(call["id"], **{**never, "transcription": int(call["ended_at"])})
     syncs = Syncs(sandbox, connector, first_sync_max_calls=5, insights_lookback_minutes=90)
     for _ in range(9):
         syncs.run(AI_ONLY)
         syncs.advance(15)
 
     total = ai_requests(sandbox)
+    assert total[(call["id"], "transcription")] == 1  # found at once, emitted once
     for resource in RESOURCE.values():
-        assert total[(call["id"], resource)] == 5, resource  # every checkpoint, no more
+        if resource != "transcription":
+            assert total[(call["id"], resource)] == 5, resource  # every checkpoint, no more
         assert all(sync[(call["id"], resource)] <= 1 for sync in syncs.requests_per_sync)
-    report = syncs.runs[-1].insights_report("transcriptions")
+    report = syncs.runs[-1].insights_report("summaries")
     assert report is not None and report["waiting"] == 0
+
+
+def test_a_call_without_a_transcription_is_never_asked_about_the_rest(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    call = recent_call(sandbox, salescaling_user(sandbox))
+    sandbox.set_insight_ready(call["id"], **{resource: None for resource in RESOURCE.values()})
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=5, insights_lookback_minutes=90)
+    for _ in range(9):
+        syncs.run(catalog(list(AI_STREAMS[1:])))  # `transcriptions` itself not selected
+        syncs.advance(15)
+
+    total = ai_requests(sandbox)
+    assert total[(call["id"], "transcription")] == 5  # the gate, on its checkpoints
+    assert all(sync[(call["id"], "transcription")] <= 1 for sync in syncs.requests_per_sync)
+    assert {resource for (call_id, resource) in total if call_id == call["id"]} == {"transcription"}
 
 
 def test_a_call_that_is_not_imported_gets_no_insight_and_no_request(
@@ -191,3 +219,110 @@ def test_without_aircall_ai_syncs_succeed_with_a_warning_and_one_request_per_str
         per_resource = Counter(resource for _, resource in sync.elements())
         assert all(count <= 1 for count in per_resource.values()), per_resource
     assert len(syncs.emitted("recordings")) > 0
+
+
+def test_without_ai_assist_pro_its_four_streams_stay_empty_with_one_warning_each_while_the_five_emit(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    sandbox.set_ai_mode("on")
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=10)
+    run = syncs.run()
+
+    assert run.errors() == [] and run.logs("ERROR") == []
+    for stream in AI_STREAMS:
+        warnings = [w for w in run.logs("WARN") if "403" in w and f"stream {stream} emits" in w]
+        if stream in PRO_STREAMS:
+            assert run.records(stream) == [], stream
+            assert len(warnings) == 1, (stream, warnings)
+            assert "AI Assist Pro" in warnings[0]
+            assert "Forbidden access: AI Assist Pro is not enabled for this company." in warnings[0]
+        else:
+            assert warnings == [], (stream, warnings)
+    assert run.records("transcriptions") and run.records("summaries")
+    per_sync = Counter(resource for _, resource in syncs.requests_per_sync[0].elements())
+    assert all(per_sync[RESOURCE[stream]] == 1 for stream in PRO_STREAMS), per_sync
+
+
+def test_an_insight_not_there_yet_answered_400_waits_without_an_error_line(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    sandbox.set_ai_not_ready(400)
+    call = recent_call(sandbox, salescaling_user(sandbox))
+    ended = int(call["ended_at"])
+    sandbox.set_insight_ready(
+        call["id"], **{resource: ended + 10 * MINUTE for resource in RESOURCE.values()}
+    )
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=5)
+    first = syncs.run()
+    syncs.advance(15)
+    second = syncs.run()
+
+    for run in (first, second):
+        assert run.errors() == [] and run.logs("ERROR") == []
+        assert not [line for line in run.logs("WARN") if "400" in line]
+    assert call["id"] not in first.ids("transcriptions")
+    for stream in AI_STREAMS:
+        assert second.ids(stream) == [call["id"]], stream
+
+
+def test_a_long_first_sync_is_cut_at_its_slot_and_finished_by_the_next_with_nothing_lost_or_twice(
+    sandbox: Sandbox, tmp_path: Any
+) -> None:
+    """At 1,000 requests a minute, a slot of 3 seconds holds 50 Aircall AI requests."""
+    connector = Connector(sandbox.api_url, tmp_path, {"AIRCALL_AI_SLOT_SECONDS": "3"})
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=30)
+    first = syncs.run(AI_ONLY)
+    left = sum(first.insights_report(s)["asks_left_for_later"] for s in AI_STREAMS)  # type: ignore[index]
+    assert left > 0 and any("left for the next syncs" in line for line in first.logs())
+    for _ in range(20):
+        syncs.advance(15)
+        run = syncs.run(AI_ONLY)
+        if all(run.insights_report(s)["asks_left_for_later"] == 0 for s in AI_STREAMS):  # type: ignore[index]
+            break
+
+    assert all(sum(sync.values()) <= 50 for sync in syncs.requests_per_sync)
+    imported = {call_id for call_id, _ in ai_requests(sandbox)}
+    assert len(imported) == 30
+    for stream in AI_STREAMS:
+        emitted = syncs.emitted(stream)
+        assert len(emitted) == len(set(emitted)), stream
+        ready = {
+            call_id
+            for call_id in imported
+            if sandbox.insights(call_id)["ready_at"][RESOURCE[stream]] is not None
+            and sandbox.insights(call_id)["ready"][RESOURCE[stream]]
+        }
+        assert set(emitted) == ready, stream
+
+
+def test_ai_records_keep_aircalls_ids_speakers_and_authors(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    syncs = Syncs(sandbox, connector, first_sync_max_calls=30)
+    run = syncs.run()
+
+    for stream in AI_STREAMS:
+        for record in run.records(stream):
+            assert "id" in record and record["_ab_cdc_deleted_at"] is None, stream
+    for stream in ("transcriptions", "summaries", "topics", "sentiments", "playbook_results"):
+        assert all(isinstance(r["id"], int) for r in run.records(stream)), stream
+    users = {int(u["id"]) for u in sandbox.users()}
+    items = [i for r in run.records("action_items") for i in r["action_items"]]
+    by_agent = [i for i in items if i["created_by"] is not None]
+    assert by_agent and all(i["created_by"] in users and not i["ai_generated"] for i in by_agent)
+    assert all(i["updated_at"] is None for i in by_agent)
+    externals = [
+        u
+        for r in run.records("transcriptions")
+        for u in r["utterances"]
+        if u["participant_type"] == "external"
+    ]
+    numbers = [u["phone_number"] for u in externals if u["phone_number"] is not None]
+    assert numbers and all(re.fullmatch(r"\+\d+", number) for number in numbers)  # plain
+    internals = [
+        u
+        for r in run.records("transcriptions")
+        for u in r["utterances"]
+        if u["participant_type"] == "internal"
+    ]
+    assert internals and all(u["user_id"] in users for u in internals)

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import requests
 
-from aircall_sandbox.insights import MIN_TALK_SECONDS, RESOURCES, ready_times
+from aircall_sandbox.insights import MIN_TALK_SECONDS, RESOURCES, plain_number, ready_times
 from aircall_sandbox.testing import Sandbox, SandboxError
 
 NOT_FOUND = {"message": "Not Found"}
 AI_OFF = {"message": "Forbidden access: Aircall AI is not enabled for this company."}
-UNVERIFIED = {"message": "Forbidden access: company is not verified."}
+UNVERIFIED = {"error": "Forbidden access", "troubleshoot": "company is not verified."}
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
 DAY = 86_400
 
@@ -81,7 +81,8 @@ def test_utterances_carry_the_agent_or_the_callers_number_and_stay_within_the_ca
         if kind == "internal":
             assert utterance["user_id"] == call["user_id"] and "phone_number" not in utterance
         elif kind == "external":
-            assert utterance["phone_number"] == call["raw_digits"] and "user_id" not in utterance
+            assert utterance["phone_number"] == plain_number(call["raw_digits"])
+            assert "user_id" not in utterance
         else:
             assert kind == "ai_voice_agent"
     kinds = {u["participant_type"] for u in utterances}
@@ -115,7 +116,7 @@ def test_sentiments_rate_the_external_participant(sandbox: Sandbox) -> None:
     assert item["call_id"] == call["id"]
     [participant] = item["participants"]
     assert participant["type"] == "external"
-    assert participant["phone_number"] == call["raw_digits"]
+    assert participant["phone_number"] == plain_number(call["raw_digits"])
     assert participant["value"] in ("POSITIVE", "NEUTRAL", "NEGATIVE")
 
 
@@ -270,7 +271,7 @@ def test_turning_ai_back_on_serves_insights_again(sandbox: Sandbox) -> None:
 def test_an_unknown_ai_mode_is_refused(sandbox: Sandbox) -> None:
     with pytest.raises(SandboxError, match="400"):
         sandbox.set_ai_mode("maybe")
-    assert sandbox.ai_mode() == "on"
+    assert sandbox.ai_mode() == "pro"
 
 
 def test_the_command_line_sets_the_ai_mode() -> None:
