@@ -22,7 +22,7 @@ from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.import_rules import ImportDecision, Readiness, Verdict
 from source_aircall_salescaling.streams.listed import ListedCallsStream
 from source_aircall_salescaling.sync.context import SyncContext
-from source_aircall_salescaling.sync.plan import SyncPlan
+from source_aircall_salescaling.sync.planned import SyncPlan
 from source_aircall_salescaling.sync.progress import SyncProgress
 from source_aircall_salescaling.sync.recording_checks import Outcome, after_failure
 from source_aircall_salescaling.sync.state import CallCursor

@@ -36,7 +36,7 @@ from source_aircall_salescaling.records import InsightKind, insight_record
 from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.streams.imported import ImportedCallsStream, fetch_all
 from source_aircall_salescaling.sync.context import SyncContext
-from source_aircall_salescaling.sync.plan import SyncPlan
+from source_aircall_salescaling.sync.planned import SyncPlan
 from source_aircall_salescaling.sync.progress import SyncProgress
 from source_aircall_salescaling.sync.schedule import ask_times, passed
 from source_aircall_salescaling.sync.state import CallCursor

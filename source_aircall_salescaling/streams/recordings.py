@@ -40,7 +40,7 @@ from source_aircall_salescaling.output import record_message
 from source_aircall_salescaling.records import recording_record
 from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.streams.imported import POOL_SIZE, ImportedCallsStream, fetch_all
-from source_aircall_salescaling.sync.plan import SyncPlan
+from source_aircall_salescaling.sync.planned import SyncPlan
 from source_aircall_salescaling.sync.progress import SyncProgress
 from source_aircall_salescaling.sync.recording_checks import Outcome
 
