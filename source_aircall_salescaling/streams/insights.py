@@ -35,6 +35,7 @@ from source_aircall_salescaling.import_rules import Readiness, call_end
 from source_aircall_salescaling.records import InsightKind, insight_record
 from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.streams.imported import ImportedCallsStream, fetch_all
+from source_aircall_salescaling.streams.removals import deletion_records
 from source_aircall_salescaling.sync.context import SyncContext
 from source_aircall_salescaling.sync.planned import SyncPlan
 from source_aircall_salescaling.sync.progress import SyncProgress
@@ -127,6 +128,9 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
     def first_records(self) -> Iterator[StreamData]:
         return self.ask_waiting()
 
+    def removal_records(self) -> Iterator[StreamData]:
+        yield from deletion_records(self.emitted_calls, self.key_field, self.context.sync_time)
+
     def ask_waiting(self) -> Iterator[StreamData]:
         """The calls waiting from earlier syncs whose checkpoint came, nearest deadline
         first (so none starves if a sync is cut short)."""
@@ -146,6 +150,7 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
             if record is not None:
                 del self.waiting[call_id]
                 self.emitted_insights += 1
+                self.emitted_calls.add(call_id, wait.started_at)
                 yield record
             elif body is _NOT_THERE:
                 self.waiting[call_id] = wait.after_ask(self.lookback, now)
@@ -169,6 +174,7 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
             if record is not None:
                 progress.emitted(call)
                 self.emitted_insights += 1
+                self.emitted_calls.add(call.id, call.started_at)
                 yield record
                 continue
             progress.skipped(call)  # decided for the call cursor: the insight is awaited

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from source_aircall_salescaling.aircall.client import AircallClient
 from source_aircall_salescaling.aircall.clock import SyncClock
-from source_aircall_salescaling.aircall.errors import CallUnavailable
+from source_aircall_salescaling.aircall.errors import AircallKeysRejected, CallUnavailable
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.aircall.windows import TimeWindow
 from source_aircall_salescaling.config import ConnectorConfig
@@ -33,6 +33,15 @@ from source_aircall_salescaling.sync.plan import (
     SyncBounds,
     relist_overlap,
 )
+from source_aircall_salescaling.sync.recheck import (
+    EMITTED_KEY,
+    RECHECK_KEY,
+    RecheckCursor,
+    RecheckPlan,
+    oldest,
+    plan_recheck,
+    unpack_emitted,
+)
 from source_aircall_salescaling.sync.recording_checks import RecordingChecks
 from source_aircall_salescaling.sync.report import ImportReport
 from source_aircall_salescaling.sync.state import CallCursor
@@ -41,6 +50,20 @@ INSIGHT_STREAMS = ("transcriptions", "summaries", "topics", "sentiments", "actio
 # The streams planned over the shared call listing; the last two write the import report.
 DECISION_STREAMS = ("recordings", "import_decisions")
 LISTED_STREAMS = ("calls", *DECISION_STREAMS, *INSIGHT_STREAMS)
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """This sync's slice of the removal re-check (`sync/recheck.py`), listed once for
+    every stream: the calls listed, by id (`listed` False: the listing failed, and
+    nothing is decided this sync)."""
+
+    plan: RecheckPlan
+    calls: dict[int, Call]
+    listed: bool
+
+    def has_recording(self) -> dict[int, bool]:
+        return {call_id: call.recording_url is not None for call_id, call in self.calls.items()}
 
 
 @dataclass
@@ -85,6 +108,7 @@ class SyncContext:
         )
         self._listing: CallListing | None = None
         self._by_id: dict[int, Call | CallUnavailable | None] = {}
+        self._recheck: Recheck | None = None
 
     @property
     def bounds(self) -> SyncBounds:
@@ -104,6 +128,7 @@ class SyncContext:
                 changes_for=min(config.lookback_seconds, MAX_OVERLAP_SECONDS),
                 lookback=config.lookback_seconds,
                 aircall_clock=clock.aircalls,
+                turn=self.recheck_turn(),
             )
         return self._bounds
 
@@ -164,3 +189,67 @@ class SyncContext:
             window = TimeWindow(min(*bounds, self.sync_time), self.sync_time)
             self._listing = CallListing(self.client, window)
         return self._listing
+
+    # The removal re-check (sync/recheck.py) ----------------------------------------------
+    def _recheck_streams(self) -> list[str]:
+        return [name for name in LISTED_STREAMS if self.request.incremental.get(name, False)]
+
+    def _recheck_cursor(self) -> RecheckCursor | None:
+        states = self.request.states
+        return oldest(
+            RecheckCursor.from_state((states.get(name) or {}).get(RECHECK_KEY))
+            for name in self._recheck_streams()
+        )
+
+    def recheck_turn(self) -> int:
+        """This sync's turn for the waiting calls (`sync/recheck.turn_due`)."""
+        cursor = self._recheck_cursor()
+        return 0 if cursor is None else cursor.turn + 1
+
+    def emitted_by(self, stream: str) -> dict[int, int]:
+        """The calls `stream` emitted within the window, from its old state."""
+        raw = (self.request.states.get(stream) or {}).get(EMITTED_KEY)
+        if raw is None or not self.request.incremental.get(stream, False):
+            return {}
+        try:
+            return unpack_emitted(raw)
+        except ValueError:
+            self.logger.warning(
+                f"Stream {stream}: the saved list of calls it emitted cannot be read; calls "
+                "removed in Aircall before this sync are not reported by it."
+            )
+            return {}
+
+    def recheck(self) -> Recheck:
+        """This sync's slice, listed once however many streams ask."""
+        if self._recheck is None:
+            starts = [s for n in self._recheck_streams() for s in self.emitted_by(n).values()]
+            old = [self.request.cursor(name).cursor for name in self._recheck_streams()]
+            previous = max((c for c in old if c is not None), default=None)
+            plan = plan_recheck(
+                self._recheck_cursor(),
+                self.sync_time,
+                previous,
+                self.window_start,
+                self.listing().window.start,
+                starts,
+            )
+            calls: dict[int, Call] = {}
+            listed = True
+            if plan.listing is not None:
+                try:
+                    for call in self.client.calls_newest_first(plan.listing):
+                        calls[call.id] = call
+                except AircallKeysRejected:
+                    raise
+                except Exception as error:  # the slice is re-checked on the next sync
+                    self.logger.warning(
+                        f"The re-check of calls removed in Aircall could not list {plan.listing} "
+                        f"({str(error).splitlines()[0] if str(error) else type(error).__name__}); "
+                        "that slice is re-checked on the next sync."
+                    )
+                    listed = False
+            if not listed:
+                plan = RecheckPlan(plan.high, plan.high, None, replace(plan.after, at=plan.high))
+            self._recheck = Recheck(plan, calls, listed)
+        return self._recheck

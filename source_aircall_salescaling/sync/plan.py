@@ -19,9 +19,10 @@ when another stream's range reaches it), at most `MAX_LOOKUPS_PER_SYNC` a sync, 
 nearest to its deadline first; a 404 means it is gone. When:
 
 - a done call waiting for its recording (its end is in the state): every sync while it
-  ended at most `overlap` ago (as if listed), then on the checkpoints of
-  `sync.schedule.ask_times` from its end to its lookback's end, the last one at the
-  lookback's end itself, where it is decided (`waiting_lookup_due`):
+  ended at most `overlap` ago (as if listed), then on every 4th sync (its quarter's turn,
+  `sync/recheck.py`) and on the checkpoints of `sync.schedule.ask_times` from its end to
+  its lookback's end, the last one at the lookback's end itself, where it is decided
+  (`waiting_lookup_due`); the cap is then a quarter of the waiting calls where more wait:
 
       end          end + overlap          end + lookback/2                 end + lookback
       |every sync-----|.........................ask..............................ask: decided
@@ -73,6 +74,7 @@ from source_aircall_salescaling.sync.look_again import (
     waiting_lookup_due,
 )
 from source_aircall_salescaling.sync.planned import LookupFailed, StreamRules, SyncBounds, SyncPlan
+from source_aircall_salescaling.sync.recheck import lookups_allowed, turn_due
 from source_aircall_salescaling.sync.state import CallCursor
 
 # Older names of the plan's parts, kept importable from here.
@@ -148,9 +150,10 @@ class _Planner:
             else:
                 plan.watch[call_id] = started
         lookup = rules.lookup
+        allowed = lookups_allowed(bounds.max_lookups, len(old.ends))
         for _, call_id, started in sorted(due):
             assert lookup is not None
-            if plan.looked_up >= bounds.max_lookups:
+            if plan.looked_up >= allowed:
                 plan.watch[call_id] = started
                 if len(plan.overdue) < MAX_OVERDUE_KEPT:
                     plan.overdue.add(call_id)
@@ -173,7 +176,9 @@ class _Planner:
         failing = old.failing.get(call_id)
         ended = old.ends.get(call_id)
         if failing is None and ended is not None:
-            return waiting_lookup_due(
+            # Every 4th sync at least (its quarter's turn), and on the checkpoints.
+            turn = bounds.turn is not None and turn_due(call_id, bounds.turn)
+            return turn or waiting_lookup_due(
                 ended, bounds.lookback, bounds.overlap, old.cursor, bounds.sync_time
             )
         watched_since = failing if failing is not None else started

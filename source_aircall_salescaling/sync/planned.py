@@ -30,6 +30,7 @@ class SyncBounds:
     max_lookups: int = MAX_LOOKUPS_PER_SYNC  # pending calls fetched by id, per sync
     lookback: int = 0  # how long after its end a done call may still get its recording
     aircall_clock: bool = False  # sync_time is Aircall's (its `Date`): `since` follows it
+    turn: int | None = None  # which quarter of the waiting calls is due (`sync/recheck.py`)
 
 
 @dataclass(frozen=True)
