@@ -9,7 +9,8 @@ import_decisions; the Aircall AI streams share the same listing, so they add no 
 request), counted in the sandbox's request log: the `/v1/calls` requests below the
 pass's top are the re-check's. Target: the pages of one pass over the window / 96,
 rounded up, plus one. The state size counts the 3 streams' states as saved, plus the
-5 Aircall AI streams' lists of emitted calls (as large as `recordings`' at most).
+5 Aircall AI streams' lists of emitted calls (kept to the minute, as large as
+`calls`' at most).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 
 from aircall_sandbox.testing import Sandbox
 from source_aircall_salescaling.aircall.models import iso_utc
-from source_aircall_salescaling.sync.recheck import RecheckCursor, pack_emitted
+from source_aircall_salescaling.sync.emitted import pack_emitted
+from source_aircall_salescaling.sync.recheck import RecheckCursor
 from tests.harness import AI_STREAMS, catalog
 
 from .kit import PAGE, Bench
@@ -60,10 +62,13 @@ def _measure_volume(bench: Bench, sandbox: Sandbox, per_day: int) -> list[Row]:
         if c.get("has_recording") and c.get("user_id") in salescaling
     }
     top = now - 6 * 3600 - 3600
+    top -= top % 60
     length = top - (now - 6 * 3600 - DAYS * 86_400)
-    at = top - length * (6 * 3600) // 86_400
+    # Where a sync at `now` left the pass (each sync covers its share up to the next).
+    at = top - length * (6 * 3600 + EVERY) // 86_400
+    at -= at % 60
     cursor = RecheckCursor(now - 6 * 3600, top, at, 0).to_state()
-    packed = pack_emitted(emitted)
+    exact, minutes = pack_emitted(emitted, exact=True), pack_emitted(emitted, exact=False)
     state = [
         {
             "type": "STREAM",
@@ -75,7 +80,7 @@ def _measure_volume(bench: Bench, sandbox: Sandbox, per_day: int) -> list[Row]:
                     "pending": {},
                     "seen": {},
                     "recheck": cursor,
-                    "emitted": packed,
+                    "emitted": exact if name == "recordings" else minutes,
                 },
             },
         }
@@ -95,12 +100,13 @@ def _measure_volume(bench: Bench, sandbox: Sandbox, per_day: int) -> list[Row]:
         added.append(sum(1 for e in listing if int(e["query"]["to"]) <= top + 1))
     pass_pages = math.ceil(len(calls) / PAGE)
     share = math.ceil(pass_pages / 96) + 1
-    size = len(json.dumps(saved)) + len(AI_STREAMS) * len(json.dumps(packed))
+    size = len(json.dumps(saved)) + len(AI_STREAMS) * len(json.dumps(minutes))
     bench.notes.append(
         f"re-check at {per_day:,} calls a day: {len(calls):,} calls in the window "
         f"({pass_pages} pages a pass), {len(emitted):,} emitted by each stream; requests "
         f"added by 4 syncs: {added}; states {size / 1024:.0f} KiB "
-        f"({len(packed) / 1024:.0f} KiB of emitted calls per stream, 8 streams)."
+        f"(emitted calls: {len(exact) / 1024:.0f} KiB exact in recordings, "
+        f"{len(minutes) / 1024:.0f} KiB to the minute in each of the 7 other streams)."
     )
     return [
         Row(

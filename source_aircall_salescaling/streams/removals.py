@@ -1,7 +1,7 @@
 """What a stream emitted within the window, and the records that report a removal.
 
 A stream keeps, in its state, the calls it emitted that Salescaling imported
-(`sync/recheck.pack_emitted`): `recordings` its records, an Aircall AI stream the calls
+(`sync/emitted.py`): `recordings` its records, an Aircall AI stream the calls
 whose insight it emitted (a call whose insight never came is not there),
 `import_decisions` the calls it decided `imported`, `calls` the done calls of
 Salescaling users with a recording. When the sync's slice of the re-check
@@ -38,8 +38,8 @@ from typing import Any
 from source_aircall_salescaling.aircall.models import Call, iso_utc
 from source_aircall_salescaling.import_rules import ImportDecision
 from source_aircall_salescaling.sync.context import SyncContext
+from source_aircall_salescaling.sync.emitted import pack_emitted
 from source_aircall_salescaling.sync.recheck import EMITTED_KEY, RECHECK_KEY, find_removals
-from source_aircall_salescaling.sync.recheck import pack_emitted as _pack
 
 DELETED_AT = "_ab_cdc_deleted_at"
 REMOVED_IN_AIRCALL = "removed_in_aircall"
@@ -101,7 +101,7 @@ class EmittedCalls:
 
     def load(self) -> None:
         if not self._loaded:
-            self.calls = self.context.emitted_by(self.stream) if self.tracked else {}
+            self.calls = self.context.emitted_by(self.stream)[0] if self.tracked else {}
             self._loaded = True
 
     def add(self, call_id: int, started_at: int) -> None:
@@ -119,10 +119,15 @@ class EmittedCalls:
         found = find_removals(self.calls, plan.low, plan.high, recheck.has_recording())
         for call_id, _, _ in found:
             del self.calls[call_id]
-        return [
-            Removal(call_id, started, None if deleted else recheck.calls[call_id])
-            for call_id, started, deleted in found
-        ]
+        removals = []
+        for call_id, started, deleted in found:
+            if deleted:  # its start to the second, where this list kept it to the minute
+                exact = self.context.exact_start(call_id)
+                removals.append(Removal(call_id, started if exact is None else exact, None))
+            else:
+                listed = recheck.calls[call_id]
+                removals.append(Removal(call_id, listed.started_at, listed))
+        return removals
 
     def state(self) -> dict[str, Any]:
         if not self.tracked:
@@ -132,5 +137,6 @@ class EmittedCalls:
         kept = {k: v for k, v in self.calls.items() if v > window_start}
         saved: dict[str, Any] = {RECHECK_KEY: self.context.recheck().plan.after.to_state()}
         if kept:
-            saved[EMITTED_KEY] = _pack(kept)
+            exact = self.context.keeps_exact_starts(self.stream)
+            saved[EMITTED_KEY] = pack_emitted(kept, exact)
         return saved

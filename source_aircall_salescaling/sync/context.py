@@ -26,6 +26,7 @@ from source_aircall_salescaling.aircall.windows import TimeWindow
 from source_aircall_salescaling.config import ConnectorConfig
 from source_aircall_salescaling.import_rules import ImportDecision, watch_horizon
 from source_aircall_salescaling.recordings.downloader import RecordingDownloader
+from source_aircall_salescaling.sync.emitted import unpack_emitted
 from source_aircall_salescaling.sync.listing import CallListing
 from source_aircall_salescaling.sync.plan import (
     MAX_OVERLAP_SECONDS,
@@ -40,7 +41,6 @@ from source_aircall_salescaling.sync.recheck import (
     RecheckPlan,
     oldest,
     plan_recheck,
-    unpack_emitted,
 )
 from source_aircall_salescaling.sync.recording_checks import RecordingChecks
 from source_aircall_salescaling.sync.report import ImportReport
@@ -109,6 +109,7 @@ class SyncContext:
         self._listing: CallListing | None = None
         self._by_id: dict[int, Call | CallUnavailable | None] = {}
         self._recheck: Recheck | None = None
+        self._emitted: dict[str, tuple[dict[int, int], bool]] = {}
 
     @property
     def bounds(self) -> SyncBounds:
@@ -206,24 +207,47 @@ class SyncContext:
         cursor = self._recheck_cursor()
         return 0 if cursor is None else cursor.turn + 1
 
-    def emitted_by(self, stream: str) -> dict[int, int]:
-        """The calls `stream` emitted within the window, from its old state."""
+    def emitted_by(self, stream: str) -> tuple[dict[int, int], bool]:
+        """The calls `stream` emitted within the window, from its old state, and whether
+        their starts are exact (`sync/emitted.py`)."""
         raw = (self.request.states.get(stream) or {}).get(EMITTED_KEY)
         if raw is None or not self.request.incremental.get(stream, False):
-            return {}
-        try:
-            return unpack_emitted(raw)
-        except ValueError:
-            self.logger.warning(
-                f"Stream {stream}: the saved list of calls it emitted cannot be read; calls "
-                "removed in Aircall before this sync are not reported by it."
-            )
-            return {}
+            return {}, False
+        if stream not in self._emitted:
+            try:
+                self._emitted[stream] = unpack_emitted(raw)
+            except ValueError:
+                self.logger.warning(
+                    f"Stream {stream}: the saved list of calls it emitted cannot be read; "
+                    "calls removed in Aircall before this sync are not reported by it."
+                )
+                self._emitted[stream] = ({}, False)
+        calls, exact = self._emitted[stream]
+        return dict(calls), exact
+
+    def keeps_exact_starts(self, stream: str) -> bool:
+        """Whether `stream` keeps the exact starts of what it emitted: the first selected
+        of `recordings` (in records mode), `import_decisions`, `calls`."""
+        for name in ("recordings", "import_decisions", "calls"):
+            file_mode = self.config.file_transfer or self.request.include_files
+            if self.request.incremental.get(name, False) and not (
+                name == "recordings" and file_mode
+            ):
+                return name == stream
+        return False
+
+    def exact_start(self, call_id: int) -> int | None:
+        """A call's exact start from any old list that keeps them, if one does."""
+        for name in self._recheck_streams():
+            calls, exact = self.emitted_by(name)
+            if exact and call_id in calls:
+                return calls[call_id]
+        return None
 
     def recheck(self) -> Recheck:
         """This sync's slice, listed once however many streams ask."""
         if self._recheck is None:
-            starts = [s for n in self._recheck_streams() for s in self.emitted_by(n).values()]
+            starts = [s for n in self._recheck_streams() for s in self.emitted_by(n)[0].values()]
             old = [self.request.cursor(name).cursor for name in self._recheck_streams()]
             previous = max((c for c in old if c is not None), default=None)
             plan = plan_recheck(

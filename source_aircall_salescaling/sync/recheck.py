@@ -26,7 +26,8 @@ at again for two reasons, and this module decides both:
    on the next pass. Only the part of a slice that holds calls some stream emitted is
    listed (`RecheckPlan.listing`): with no imported call there, a sync pays nothing.
    A call that Aircall moved by a second (`started_at` + 1 s) is still found: a slice is
-   listed a second above its top.
+   listed a second above its top. Slices start and end on whole minutes, so that a
+   start kept to the minute (`sync/emitted.py`) places a call in the right one.
 
 2. Waiting calls. A done call that waits for its recording beyond the re-listed overlap
    (a `lookback_minutes` over 2 hours) is fetched by id on the spaced checkpoints of
@@ -46,14 +47,13 @@ call is reported once per stream because it leaves the stream's list when report
 
 from __future__ import annotations
 
-import base64
 import math
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from source_aircall_salescaling.aircall.windows import TimeWindow
-from source_aircall_salescaling.sync.state import STARTED_AT_DRIFT_SECONDS, pack_calls, unpack_calls
+from source_aircall_salescaling.sync.emitted import GRAIN_SECONDS
+from source_aircall_salescaling.sync.state import STARTED_AT_DRIFT_SECONDS
 
 DAY_SECONDS = 86_400
 SYNC_EVERY_SECONDS = 15 * 60  # the slice of a stream's first re-check, as if 15 min passed
@@ -61,29 +61,6 @@ TURNS = 4  # a waiting call is looked up at least every TURNS-th sync
 # The keys of a stream's state: the calls it emitted within the window, the pass.
 EMITTED_KEY = "emitted"
 RECHECK_KEY = "recheck"
-_COMPRESSED = "z"
-
-
-def pack_emitted(emitted: Mapping[int, int]) -> str:
-    """`{call id: started_at}` of the calls a stream emitted within the window, as
-    `state.pack_calls` writes it, then deflated (base64): 10,000 calls a day for 14 days
-    are 140,000 entries, about 2 bytes each this way instead of 5 to 7."""
-    text = pack_calls(emitted)
-    if len(text) < 200:
-        return text
-    return _COMPRESSED + base64.b64encode(zlib.compress(text.encode(), 9)).decode()
-
-
-def unpack_emitted(value: object) -> dict[int, int]:
-    """The inverse of `pack_emitted`; anything it did not write raises ValueError."""
-    if not isinstance(value, str):
-        raise ValueError(f"not a packed list of calls: {value!r}")
-    if value.startswith(_COMPRESSED):
-        try:
-            value = zlib.decompress(base64.b64decode(value[1:])).decode()
-        except (zlib.error, ValueError) as error:
-            raise ValueError(str(error)) from None
-    return unpack_calls(value)
 
 
 def turn_due(call_id: int, turn: int) -> bool:
@@ -152,6 +129,7 @@ def plan_recheck(
     (newer calls are listed anyway); `emitted_starts`: the `started_at` of the calls the
     selected streams emitted, so that only the part of the slice that holds one is
     listed."""
+    edge -= edge % GRAIN_SECONDS  # slices start and end on whole minutes (`sync/emitted.py`)
     if old is None:
         # Nothing emitted yet that a pass could miss: the pass starts now, below the edge.
         start = RecheckCursor(sync_time, edge, edge, 0)
@@ -165,11 +143,12 @@ def plan_recheck(
     elapsed = min(DAY_SECONDS, max(0, sync_time - cursor.started) + max(0, step))
     target = cursor.top - length * elapsed // DAY_SECONDS
     low = max(window_start, min(target, cursor.at))
+    low -= low % GRAIN_SECONDS
     high = cursor.at
     after = RecheckCursor(cursor.started, cursor.top, low, turn)
     inside = [s for s in emitted_starts if low < s <= high]
     listing = (
-        TimeWindow(min(inside) - STARTED_AT_DRIFT_SECONDS, max(inside) + STARTED_AT_DRIFT_SECONDS)
+        TimeWindow(min(inside) - GRAIN_SECONDS, max(inside) + STARTED_AT_DRIFT_SECONDS)
         if inside
         else None
     )
