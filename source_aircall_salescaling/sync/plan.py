@@ -65,16 +65,17 @@ from source_aircall_salescaling.import_rules import (
     Verdict,
     call_end,
 )
-from source_aircall_salescaling.sync.look_again import (
+from source_aircall_salescaling.sync.planned import LookupFailed, StreamRules, SyncBounds, SyncPlan
+from source_aircall_salescaling.sync.recheck import (
     MAX_LOOKUPS_PER_SYNC,
     MAX_OVERDUE_KEPT,
     MAX_OVERLAP_SECONDS,
     lookup_due,
+    lookups_allowed,
     relist_overlap,
+    turn_due,
     waiting_lookup_due,
 )
-from source_aircall_salescaling.sync.planned import LookupFailed, StreamRules, SyncBounds, SyncPlan
-from source_aircall_salescaling.sync.recheck import lookups_allowed, turn_due
 from source_aircall_salescaling.sync.state import CallCursor
 
 # Older names of the plan's parts, kept importable from here.

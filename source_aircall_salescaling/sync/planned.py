@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.import_rules import Verdict
-from source_aircall_salescaling.sync.look_again import MAX_LOOKUPS_PER_SYNC
+from source_aircall_salescaling.sync.recheck import MAX_LOOKUPS_PER_SYNC
 from source_aircall_salescaling.sync.state import STARTED_AT_DRIFT_SECONDS, CallCursor
 
 

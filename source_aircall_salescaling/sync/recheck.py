@@ -1,7 +1,7 @@
 """The rolling re-check: which old calls a sync looks at again, and why.
 
 A sync lists only the last minutes of Aircall (`sync/plan.py`). Older calls are looked
-at again for two reasons, and this module decides both:
+at again for these reasons, and this module alone decides when:
 
 1. Removals. A customer may delete a recording, or a whole call, in Aircall at any time
    (a card number read out, a data-subject request): every call that a stream emitted
@@ -40,6 +40,14 @@ at again for two reasons, and this module decides both:
        end    + overlap         sync n    n+1   n+2   n+3   n+4
        |listed--|.. by id: ....... ask ..................... ask ...  (its quarter's turn)
 
+3. Pending calls (a done call waiting for its recording, a call stuck in progress, a
+   failed transfer) are fetched by id (`GET /v1/calls/{id}`) when `lookup_due` or
+   `waiting_lookup_due` say so (the spaced checkpoints, and the turn above), at most
+   `lookups_allowed` a sync, the nearest to their deadline first (`sync/plan.py`):
+
+       since - overlap                                                 T
+       |.. pending calls: fetched by id when due ..|--- listed every sync ---|
+
 The cursor (`RecheckCursor`) is the same in every stream's state: the sync reads the
 oldest of them (a stream killed before saving it re-checks a slice again: harmless, a
 call is reported once per stream because it leaves the stream's list when reported).
@@ -53,6 +61,7 @@ from dataclasses import dataclass
 
 from source_aircall_salescaling.aircall.windows import TimeWindow
 from source_aircall_salescaling.sync.emitted import GRAIN_SECONDS
+from source_aircall_salescaling.sync.schedule import LAST_ASK_BEFORE_DEADLINE, ask_times, passed
 from source_aircall_salescaling.sync.state import STARTED_AT_DRIFT_SECONDS
 
 DAY_SECONDS = 86_400
@@ -63,6 +72,55 @@ EMITTED_KEY = "emitted"
 RECHECK_KEY = "recheck"
 
 
+# Pending calls fetched by id ----------------------------------------------------------------
+MIN_OVERLAP_SECONDS = 15 * 60
+MAX_OVERLAP_SECONDS = 2 * 3600
+# A pending call older than the re-listed range is fetched by id: every sync while it
+# is younger than a day, then at intervals of a quarter of its age (at most 6 hours).
+CHECK_EVERY_SYNC_SECONDS = 86_400
+CHECK_EVERY_SECONDS = 15 * 60
+MAX_CHECK_INTERVAL_SECONDS = 6 * 3600
+MAX_LOOKUPS_PER_SYNC = 30
+# Lookups due but not made that the state remembers, nearest deadline first: a call past
+# its lookback is due until decided anyway, so this only bounds the state under overload.
+MAX_OVERDUE_KEPT = 1_000
+
+
+def relist_overlap(lookback_seconds: int) -> int:
+    """How far before the newest listed call each sync looks again for calls that appeared
+    late, or that Aircall rewrote."""
+    return min(max(lookback_seconds, MIN_OVERLAP_SECONDS), MAX_OVERLAP_SECONDS)
+
+
+def lookup_due(watched_since: int, previous_sync: int | None, sync_time: int) -> bool:
+    """Whether a pending call outside the listing is fetched by id on this sync. Decided
+    from the two sync times alone, so the state carries nothing more for it."""
+    age = sync_time - watched_since
+    if previous_sync is None or age < CHECK_EVERY_SYNC_SECONDS:
+        return True
+    interval = min(MAX_CHECK_INTERVAL_SECONDS, age // 4)
+    interval -= interval % CHECK_EVERY_SECONDS
+    return sync_time // interval != previous_sync // interval
+
+
+def waiting_lookup_due(
+    ended: int, lookback: int, overlap: int, previous_sync: int | None, sync_time: int
+) -> bool:
+    """Whether a done call waiting for its recording, out of the listing, is fetched by id
+    on this sync: on every sync while it ended at most `overlap` ago (a short call would
+    still be listed), then on the checkpoints of `ask_times` from its end to the end of
+    its lookback, where the last one falls (so that what came in the lookback's last
+    minutes is still seen), and on every sync after that until it is decided. Each
+    checkpoint costs one lookup, made by the first sync at or after it; the previous sync
+    is taken to have asked (one that could not keeps it `overdue`, see the module
+    docstring)."""
+    if previous_sync is None or sync_time - ended <= overlap or sync_time >= ended + lookback:
+        return True
+    times = ask_times(ended, ended + lookback + LAST_ASK_BEFORE_DEADLINE)
+    return passed(times, sync_time) > passed(times, previous_sync)
+
+
+# Removals and waiting calls: the rolling pass --------------------------------------------
 def turn_due(call_id: int, turn: int) -> bool:
     """Whether a waiting call's quarter is looked up on a sync of this `turn`."""
     return call_id % TURNS == turn % TURNS
