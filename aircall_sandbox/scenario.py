@@ -218,9 +218,11 @@ def generate_day(
     return DayScenario(seed, start, history_calls, day_calls, frozenset(stuck))
 
 
-DELETED_RECORDING_AT = 9 * HOUR
-DELETED_CALL_AT = 13 * HOUR
-DELETED_UNIMPORTED_AT = 11 * HOUR
+# 20 minutes into the day: after the first sync imported the history (a sync every 15
+# minutes from the day's start), so that the day sees each removal reported.
+DELETED_RECORDING_AT = 20 * 60
+DELETED_CALL_AT = 20 * 60 + 1
+DELETED_UNIMPORTED_AT = 20 * 60 + 2
 
 
 def _with_deletions(

@@ -117,6 +117,12 @@ class EmittedCalls:
         recheck = self.context.recheck()
         plan = recheck.plan
         found = find_removals(self.calls, plan.low, plan.high, recheck.has_recording())
+        if self.stream == "calls":
+            # `calls` keeps the calls Salescaling's rules import; what the first sync's cap
+            # left behind was not imported: the streams that import say which were.
+            imported = self.context.imported_by_others(self.stream)
+            if imported is not None:
+                found = [item for item in found if item[0] in imported]
         for call_id, _, _ in found:
             del self.calls[call_id]
         removals = []

@@ -236,6 +236,17 @@ class SyncContext:
                 return name == stream
         return False
 
+    def imported_by_others(self, stream: str) -> set[int] | None:
+        """The calls the other selected streams that keep what Salescaling imported
+        (not `calls`) emitted, from their old lists; None when none is selected."""
+        lists = [
+            self.emitted_by(name)[0]
+            for name in self._recheck_streams()
+            if name not in ("calls", stream)
+            and RECHECK_KEY in (self.request.states.get(name) or {})
+        ]
+        return set().union(*lists) if lists else None
+
     def exact_start(self, call_id: int) -> int | None:
         """A call's exact start from any old list that keeps them, if one does."""
         for name in self._recheck_streams():
