@@ -33,6 +33,7 @@ records connection carries the signal (docs/removals.md).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from source_aircall_salescaling.aircall.models import Call, iso_utc
@@ -49,14 +50,13 @@ RECORDING_REMOVED = (
 )
 
 
+@dataclass(frozen=True, slots=True)
 class Removal:
     """One call a stream emitted that Aircall no longer has as it was."""
 
-    __slots__ = ("call", "call_id", "started_at")
-
-    def __init__(self, call_id: int, started_at: int, call: Call | None) -> None:
-        self.call_id, self.started_at = call_id, started_at
-        self.call = call  # None: the call is gone; else as listed now, without recording
+    call_id: int
+    started_at: int  # the cursor of the record emitted before
+    call: Call | None  # None: the call is gone; else as listed now, without its recording
 
 
 def deletion_record(key_field: str, call_id: int, started_at: int, now: int) -> dict[str, Any]:
@@ -117,14 +117,14 @@ class EmittedCalls:
         recheck = self.context.recheck()
         plan = recheck.plan
         found = find_removals(self.calls, plan.low, plan.high, recheck.has_recording())
+        for call_id, _, _ in found:
+            del self.calls[call_id]
         if self.stream == "calls":
             # `calls` keeps the calls Salescaling's rules import; what the first sync's cap
             # left behind was not imported: the streams that import say which were.
             imported = self.context.imported_by_others(self.stream)
             if imported is not None:
                 found = [item for item in found if item[0] in imported]
-        for call_id, _, _ in found:
-            del self.calls[call_id]
         removals = []
         for call_id, started, deleted in found:
             if deleted:  # its start to the second, where this list kept it to the minute

@@ -57,6 +57,7 @@ def decisions_verdict(outcome: DayOutcome) -> DecisionsVerdict:
 
 def removals_verdict(outcome: DayOutcome) -> RemovalsVerdict:
     emitted = {s: {i for _, i in outcome.insights_emitted[s]} for s in AI_STREAMS}
+    emitted["calls"] = {int(record["id"]) for _, record in outcome.emitted.calls}
     return judge_removals(outcome.removals_expected, outcome.removals_emitted, emitted)
 
 

@@ -8,8 +8,10 @@ of a Salescaling user, a whole other such call, and a call of someone else's
 once, within the day (the re-check looks at every imported call again within a day):
 
 - `import_decisions`: one `removed_in_aircall` record;
-- `calls`: a deleted call once with `_ab_cdc_deleted_at`; a call whose recording alone
-  was deleted once more with `has_recording` false;
+- `calls`, where it emitted the call (its own first-sync cap counts every done call, so
+  it may have left an imported call behind): a deleted call once with
+  `_ab_cdc_deleted_at`; a call whose recording alone was deleted once more with
+  `has_recording` false;
 - each Aircall AI stream that emitted the call: one record with `_ab_cdc_deleted_at`
   (`recordings` is read with its files in the day: it reports nothing, by the contract).
 
@@ -24,8 +26,6 @@ from typing import Any
 
 from aircall_sandbox.scenario import DayScenario
 from tests.day.oracle import DayExpectation
-
-REMOVAL_STREAMS = ("import_decisions", "calls")
 
 
 @dataclass
@@ -68,11 +68,12 @@ def judge_removals(
 ) -> RemovalsVerdict:
     """`reported`: per stream, (sync, call id) of each removal it reported; for `calls`
     also the records `has_recording` false of calls whose recording was deleted.
-    `emitted_before`: per AI stream, the calls it emitted (a removal is due only there)."""
+    `emitted_before`: per stream but `import_decisions`, the calls it emitted (a removal
+    is due only there)."""
     verdict = RemovalsVerdict()
     for stream, found in reported.items():
         ids = [call_id for _, call_id in found]
-        if stream in REMOVAL_STREAMS:
+        if stream == "import_decisions":
             wanted = set(expected.required)
         else:
             wanted = set(expected.required) & emitted_before.get(stream, set())
