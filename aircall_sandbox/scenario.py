@@ -80,6 +80,10 @@ class ScheduledCall:
     evaluations_at: int | None = None
     custom_summary_result_at: int | None = None
     predicted_csat_at: int | None = None
+    # A customer deletes the call (it leaves the listing, lookups answer 404), or only
+    # its recording (``recording`` null again), at these moments.
+    deleted_at: int | None = None
+    recording_deleted_at: int | None = None
 
     def insight_times(self) -> insights.InsightTimes:
         """The nine insight ready times as one value."""
@@ -97,8 +101,8 @@ class ScheduledCall:
         return ready_at is not None and t >= ready_at
 
     def state_at(self, t: int) -> CallState | None:
-        """None while the listing does not show the call yet."""
-        if t < self.visible_at:
+        """None while the listing does not show the call (not yet, or deleted)."""
+        if t < self.visible_at or (self.deleted_at is not None and t >= self.deleted_at):
             return None
         started = self.started_at + (1 if self.shift_at is not None and t >= self.shift_at else 0)
         if t < self.ended_at:
@@ -112,6 +116,8 @@ class ScheduledCall:
             assert self.rewritten_duration is not None
             duration = self.rewritten_duration
         has_recording = self.recording_at is not None and t >= self.recording_at
+        if self.recording_deleted_at is not None and t >= self.recording_deleted_at:
+            has_recording = False
         size = self.recording_size if has_recording else None
         return CallState("done", started, self.answered_at, self.ended_at, duration, size)
 
@@ -119,13 +125,13 @@ class ScheduledCall:
     def settled_at(self) -> int:
         """The moment after which the call never changes again."""
         moments = [self.visible_at, self.ended_at, self.recording_at, self.rewrite_at]
-        moments.append(self.shift_at)
+        moments.extend((self.shift_at, self.deleted_at, self.recording_deleted_at))
         return max(m for m in moments if m is not None)
 
     def changes_after_done(self) -> list[int]:
         """Moments a done call's served record changes (rewrite, shift, recording)."""
         done_seen = max(self.ended_at, self.visible_at)
-        moments = (self.rewrite_at, self.shift_at, self.recording_at)
+        moments = (self.rewrite_at, self.shift_at, self.recording_at, self.recording_deleted_at)
         return sorted(m for m in moments if m is not None and m > done_seen)
 
 
@@ -166,12 +172,15 @@ def generate_day(
     history: int = 60,
     large_recordings: int = 3,
     large_size: int = 1_572_864,
+    deletions: bool = False,
 ) -> DayScenario:
     """Business-hour arrivals (08:00-19:00 after ``start``), ``history`` settled calls
     in the 36 hours before it, a few long-stuck calls, some late in the listing.
 
     Recordings are small (20-60 kB) so a day downloads quickly, except
-    ``large_recordings`` of ``large_size`` bytes (over a 1 MiB limit).
+    ``large_recordings`` of ``large_size`` bytes (over a 1 MiB limit). With
+    ``deletions``, a customer deletes a few history calls or recordings during the day
+    (``_with_deletions``).
     """
     rng = random.Random(f"aircall-sandbox-day:{seed}")
     next_id = first_call_id
@@ -205,8 +214,39 @@ def generate_day(
     for call in rng.sample(eligible, min(large_recordings, len(eligible))):
         made[made.index(call)] = _replace(call, recording_size=large_size + rng.randint(0, 4095))
     history_calls = tuple(_with_insights(seed, c) for c in old)
+    if deletions:
+        history_calls = _with_deletions(seed, start, account, list(history_calls))
     day_calls = tuple(_with_insights(seed, c) for c in made)
     return DayScenario(seed, start, history_calls, day_calls, frozenset(stuck))
+
+
+# 20 minutes into the day: after the first sync imported the history (a sync every 15
+# minutes from the day's start), so that the day sees each removal reported.
+DELETED_RECORDING_AT = 20 * 60
+DELETED_CALL_AT = 20 * 60 + 1
+DELETED_UNIMPORTED_AT = 20 * 60 + 2
+
+
+def _with_deletions(
+    seed: int, start: int, account: AccountShape, history: list[ScheduledCall]
+) -> tuple[ScheduledCall, ...]:
+    """A customer deletes, during the day, the recording of one history call that a
+    Salescaling user recorded, a whole other such call, and a call of someone else's
+    (never imported). Drawn apart from the day's random stream, like the insights."""
+    rng = random.Random(f"aircall-sandbox-day-deletions:{seed}")
+    salescaling = set(account.salescaling_user_ids)
+    imported = [c for c in history if c.recording_at is not None and c.user_id in salescaling]
+    others = [c for c in history if c.user_id not in salescaling]
+    if len(imported) < 2 or not others:
+        return tuple(history)
+    recording, call = rng.sample(imported, 2)
+    unimported = rng.choice(others)
+    changes = {
+        recording.id: {"recording_deleted_at": start + DELETED_RECORDING_AT},
+        call.id: {"deleted_at": start + DELETED_CALL_AT},
+        unimported.id: {"deleted_at": start + DELETED_UNIMPORTED_AT},
+    }
+    return tuple(_replace(c, **changes[c.id]) if c.id in changes else c for c in history)
 
 
 def _replace(call: ScheduledCall, **changes: int | None) -> ScheduledCall:

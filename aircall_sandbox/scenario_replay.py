@@ -55,7 +55,9 @@ class ScenarioReplay:
 
 def _apply(index: CallIndex, scheduled: ScheduledCall, at: int) -> None:
     state = scheduled.state_at(at)
-    assert state is not None
+    if state is None:  # deleted by the customer: gone from the listing and lookups
+        index.remove(scheduled.id)
+        return
     call = index.calls.get(scheduled.id)
     if call is None:
         call = SandboxCall(

@@ -6,7 +6,8 @@ calls happen (and an agent tags and comments a call after it ended), runs a seco
 from the first one's state, and prints what a person wants to know: counts per stream,
 the import report, what Aircall AI cost in requests, a transcript excerpt and a summary
 of one call, the tags and comments of a call, and the import decisions per value with an
-example reason each.
+example reason each. Then a customer deletes a recording and a call in Aircall, and a
+third read, the sandbox's clock 20 hours on, reports them (docs/removals.md).
 """
 
 from __future__ import annotations
@@ -234,6 +235,58 @@ def consistency(first: ConnectorRun, second: ConnectorRun) -> tuple[list[str], b
     return lines, ok
 
 
+def remove_and_report(
+    sandbox: Sandbox,
+    connector: Connector,
+    config: dict[str, Any],
+    everything: dict[str, Any],
+    first: ConnectorRun,
+    second: ConnectorRun,
+) -> tuple[list[str], bool]:
+    """A customer deletes the recording of one imported call and a whole other one; the
+    next read, 20 hours later on the sandbox's clock (the re-check looks at every
+    imported call again within a day), reports each once."""
+    now = sandbox.now()
+    starts = {c["id"]: int(c["started_at"]) for c in sandbox.calls()}
+    # Still in the import window 20 hours on, and older than what every read re-lists.
+    old = [i for i in first.ids("recordings") if now - 5 * 86_400 < starts[i] < now - 3 * 3600]
+    recording_gone, call_gone = old[0], old[1]
+    sandbox.remove_recording(recording_gone)
+    sandbox.delete_call(call_gone)
+    sandbox.set_clock_offset(20 * 3600)
+    merged = {s["stream"]["stream_descriptor"]["name"]: s for s in first.states()}
+    merged.update((s["stream"]["stream_descriptor"]["name"], s) for s in second.states())
+    third = connector.run("read", config, everything, state=list(merged.values()))
+    decisions = [
+        (r["call_id"], r["reason"])
+        for r in third.records("import_decisions")
+        if r["decision"] == "removed_in_aircall"
+    ]
+    deleted = {
+        stream: [
+            r.get("id", r.get("call_id"))
+            for r in third.records(stream)
+            if r.get("_ab_cdc_deleted_at") is not None
+        ]
+        for stream in ("calls", "recordings", *AI_STREAMS)
+    }
+    lines = [
+        f"removed in Aircall: the recording of call {recording_gone}, the whole call {call_gone}",
+        f"third read, 20 hours later ({third.seconds:.1f} s, exit code {third.returncode}):",
+        *(f"  import_decisions removed_in_aircall: {i}: {one_line(r, 70)}" for i, r in decisions),
+        *(f"  {s:<16} _ab_cdc_deleted_at set: {ids}" for s, ids in deleted.items() if ids),
+        "  recordings (files in this connection): no deletion record; the records connection"
+        " carries the signal",
+    ]
+    ok = (
+        third.returncode == 0
+        and sorted(i for i, _ in decisions) == sorted([recording_gone, call_gone])
+        and deleted["calls"] == [call_gone]
+        and deleted["recordings"] == []
+    )
+    return lines, ok
+
+
 def main() -> int:
     shutil.rmtree(WORKDIR, ignore_errors=True)
     with Sandbox(seed=7, users=8, calls=300, days=14, rate_limit=RATE_PER_MINUTE) as sandbox:
@@ -279,6 +332,7 @@ def main() -> int:
         summary += describe_read(
             "second read (from the first read's state)", second, connector.staging
         )
+        removals = remove_and_report(sandbox, connector, config, everything, first, second)
 
     print()
     print("\n".join(summary))
@@ -301,6 +355,10 @@ def main() -> int:
         and status["status"] == "SUCCEEDED"
         and consistent
     )
+    print()
+    removal_lines, removals_ok = removals
+    print("\n".join(removal_lines))
+    ok = ok and removals_ok
     print("demo: OK" if ok else "demo: FAILED")
     return 0 if ok else 1
 

@@ -18,6 +18,13 @@ Two reads, as the two connections a Salescaling admin sets up:
   in AIRBYTE_STAGING_DIRECTORY/recordings, and each DuckDB row carries `file_name`,
   `size_bytes` and `sha256`, which must match the file on disk and the sandbox's own.
   PyAirbyte drops the records' `file` objects: `file_name` is how a file is found.
+
+Then a removal (docs/removals.md): the customer deletes one imported recording and one
+imported call in Aircall, and the records connection reads again 20 hours later (the
+sandbox's clock moved): the rows of those calls after the read are printed and checked
+(`import_decisions` `removed_in_aircall`; in `recordings` and `calls` the newest row of
+each carries `_ab_cdc_deleted_at`, the DuckDB cache keeping it as a row, as a
+destination with soft deletes would; Airbyte's deduplicating destinations drop it).
 """
 
 from __future__ import annotations
@@ -246,7 +253,57 @@ def run(connector: Path, workdir: Path, checks: Checks) -> None:
             f"{[dict(row) for row in adherence]}",
         )
 
+        removal(sandbox, source, cache, table, checks)
         file_mode(ab, sandbox, connector, config, workdir, staging, checks)
+
+
+def removal(
+    sandbox: Sandbox, source: Any, cache: Any, table: Callable[[str], str], checks: Checks
+) -> None:
+    """A recording and a call deleted in Aircall after the read; the next read, 20 hours
+    later (every imported call is looked at again within a day), reports them."""
+    now = sandbox.now()
+    ids = [
+        int(row["call_id"])
+        for row in cache.run_sql_query(
+            f"SELECT call_id FROM {table('recordings')} ORDER BY call_id"
+        )
+    ]
+    starts = {c["id"]: int(c["started_at"]) for c in sandbox.calls()}
+    # Still in the window 20 hours on, and older than what every read re-lists.
+    old = [i for i in ids if now - 5 * 86_400 < starts[i] < now - 3 * 3600]
+    recording_gone, call_gone = old[0], old[1]
+    sandbox.remove_recording(recording_gone)
+    sandbox.delete_call(call_gone)
+    sandbox.set_clock_offset(20 * 3600)
+    try:
+        source.read(cache=cache)
+    finally:
+        sandbox.set_clock_offset(0)
+    gone = f"({recording_gone}, {call_gone})"
+    decisions = cache.run_sql_query(
+        f"SELECT call_id, decision, reason FROM {table('import_decisions')} "
+        f"WHERE call_id IN {gone} AND decision = 'removed_in_aircall' ORDER BY call_id"
+    )
+    for row in decisions:
+        print(f"    import_decisions: {row}")
+    checks.check(
+        "removal: import_decisions says removed_in_aircall for the deleted recording and call",
+        sorted(int(r["call_id"]) for r in decisions) == sorted([recording_gone, call_gone]),
+        f"{len(decisions)} rows",
+    )
+    for stream, key in (("recordings", "call_id"), ("calls", "id")):
+        rows = cache.run_sql_query(f"SELECT * FROM {table(stream)} WHERE {key} IN {gone}")
+        for row in rows:
+            shown = {k: v for k, v in row.items() if v is not None and not k.startswith("_airbyte")}
+            print(f"    {stream}: {shown}")
+        deleted = sorted(int(r[key]) for r in rows if r.get("_ab_cdc_deleted_at") is not None)
+        wanted = sorted([recording_gone, call_gone]) if stream == "recordings" else [call_gone]
+        checks.check(
+            f"removal: {stream} rows of the removed calls carry _ab_cdc_deleted_at",
+            deleted == wanted,
+            f"{deleted}",
+        )
 
 
 def file_mode(

@@ -39,6 +39,9 @@ a process the way Airbyte runs it (`tests/harness.py`), and prints one table:
 - costs (`scripts/bench/costs.py`): Aircall API requests per sync, by path kind, of
   three connections (records without AI, records with AI, files) at 1,000 and 10,000
   calls a day: a first, a quiet and a busy sync, the clocks moved 15 minutes each time.
+- removal re-check (`scripts/bench/recheck.py`): the requests the rolling re-check adds
+  per sync at 1,000 and 10,000 calls a day (target: a pass's pages / 96 + 1), and the
+  states' size (target: under 512 KiB).
 
 Times are medians of interleaved runs (`--repeats`), so a busy machine hurts both sides
 alike. `--profile` also prints where the connector's time goes in the `calls` read
@@ -60,7 +63,7 @@ from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
-from . import ai_slot, calls_read, costs, pacing, recordings, scale, storage
+from . import ai_slot, calls_read, costs, pacing, recheck, recordings, scale, storage
 from .kit import ROOT, SCRATCH, WORKDIR, Bench
 from .table import missed_strict, print_table
 
@@ -75,6 +78,7 @@ PARTS: dict[str, tuple[str, Part]] = {
     "scale": ("scale model", lambda bench, _: scale.measure(bench)),
     "costs": ("requests per sync, per connection", lambda bench, _: costs.measure(bench)),
     "ai": ("Aircall AI first sync and backlog", lambda bench, _: ai_slot.measure(bench)),
+    "recheck": ("removal re-check", lambda bench, _: recheck.measure(bench)),
 }
 """The parts in the order they run (the table keeps the `calls` section first)."""
 

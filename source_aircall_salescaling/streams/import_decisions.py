@@ -28,8 +28,9 @@ from source_aircall_salescaling.import_rules import ImportDecision, Readiness
 from source_aircall_salescaling.records import decision_record
 from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.streams.imported import ImportedCallsStream, fetch_all
+from source_aircall_salescaling.streams.removals import removal_decision
 from source_aircall_salescaling.sync.context import SyncContext
-from source_aircall_salescaling.sync.plan import SyncPlan
+from source_aircall_salescaling.sync.planned import SyncPlan
 from source_aircall_salescaling.sync.progress import SyncProgress
 from source_aircall_salescaling.sync.state import CallCursor, pack_ids, unpack_ids
 
@@ -82,7 +83,13 @@ class ImportDecisionsStream(StreamIdentity, ImportedCallsStream):
                 continue  # its transfer failed: decided on a later sync
             if readiness is Readiness.READY:
                 progress.emitted(call)
+                self.emitted_calls.add(call.id, call.started_at)
             yield decision_record(self.made[call.id])
+
+    def removal_records(self) -> Iterator[StreamData]:
+        now = self.context.sync_time
+        for removal in self.emitted_calls.removals():
+            yield decision_record(removal_decision(removal, now))
 
     def finish(self, plan: SyncPlan) -> None:
         self.log_import_report(plan)

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from source_aircall_salescaling import import_rules
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.import_rules import ImportDecision, Readiness, Verdict
 from source_aircall_salescaling.streams.listed import ListedCallsStream
+from source_aircall_salescaling.streams.removals import EmittedCalls
 from source_aircall_salescaling.sync.context import SyncContext
-from source_aircall_salescaling.sync.plan import SyncPlan
+from source_aircall_salescaling.sync.planned import SyncPlan
 from source_aircall_salescaling.sync.progress import SyncProgress
 from source_aircall_salescaling.sync.recording_checks import Outcome, after_failure
 from source_aircall_salescaling.sync.state import CallCursor
@@ -50,12 +52,21 @@ class ImportedCallsStream(ListedCallsStream):
         self._failed: dict[int, int] = {}  # transfers failed this sync -> first failure
         self._old_failing: Mapping[int, int] = {}
         self.plan_decisions: list[ImportDecision] = []  # made without the storage host
+        self.emitted_calls = EmittedCalls(context)
 
     def judge(self, call: Call) -> Verdict:
         return import_rules.eligible(call, self.context.config, self.context.sync_time)
 
     def planning(self, old: CallCursor) -> None:
         self._old_failing = old.failing
+        self.emitted_calls.start(self.name, self.tracks_removals())
+
+    def tracks_removals(self) -> bool:
+        """Whether this stream reports calls removed in Aircall (incremental syncs)."""
+        return self.context.request.incremental.get(self.name, False)
+
+    def removal_state(self) -> dict[str, Any]:
+        return self.emitted_calls.state()
 
     def planned(self, plan: SyncPlan) -> None:
         plan.failing.update(self._failed)  # first-sync probes that failed (see `confirm`)

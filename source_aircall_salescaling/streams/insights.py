@@ -48,9 +48,10 @@ from source_aircall_salescaling.aircall.models import Call, PayloadError
 from source_aircall_salescaling.import_rules import Readiness, call_end
 from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.streams.imported import ImportedCallsStream, fetch_all
+from source_aircall_salescaling.streams.removals import deletion_records
 from source_aircall_salescaling.sync.ai_asks import Answer, Asked
 from source_aircall_salescaling.sync.context import SyncContext
-from source_aircall_salescaling.sync.plan import SyncPlan
+from source_aircall_salescaling.sync.planned import SyncPlan
 from source_aircall_salescaling.sync.progress import SyncProgress
 from source_aircall_salescaling.sync.state import CallCursor
 from source_aircall_salescaling.sync.waiting import (
@@ -216,6 +217,9 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
         self.quota = self.context.ai_asks.share(self.name)
         return self.ask_waiting()
 
+    def removal_records(self) -> Iterator[StreamData]:
+        yield from deletion_records(self.emitted_calls, self.key_field, self.context.sync_time)
+
     def ask_waiting(self) -> Iterator[StreamData]:
         """The calls waiting from earlier syncs whose checkpoint came, nearest deadline
         first (so none starves when the slot is full or a sync is cut short)."""
@@ -232,6 +236,7 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
             if record is not None:
                 del self.waiting[call_id]
                 self.emitted_insights += 1
+                self.emitted_calls.add(call_id, wait.started_at)
                 yield record
             elif after.over(self.lookback, now):
                 del self.waiting[call_id]
@@ -254,6 +259,7 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
             if record is not None:
                 progress.emitted(call)
                 self.emitted_insights += 1
+                self.emitted_calls.add(call.id, call.started_at)
                 yield record
                 continue
             progress.skipped(call)  # decided for the call cursor: the insight is awaited

@@ -92,6 +92,15 @@ class ListedCallsStream(Stream):
         """What a stream keeps in its state beside the call cursor."""
         return {}
 
+    def removal_records(self) -> Iterable[StreamData]:
+        """Records that report the calls removed in Aircall that this sync's re-check
+        found (streams/removals.py); they go out first."""
+        return ()
+
+    def removal_state(self) -> dict[str, Any]:
+        """What the stream keeps for the re-check: the calls it emitted, the pass."""
+        return {}
+
     # The shared mechanics ----------------------------------------------------------
     def _on_drop(self, call_id: int, why: str) -> None:
         self.logger.warning(f"Stream {self.name}: no longer watching call {call_id}: {why}.")
@@ -131,7 +140,7 @@ class ListedCallsStream(Stream):
         items = self.emit_batch(self._batches[index], self._progress)
         if index == 0:
             yield self._estimate(len(self._plan.emit))
-            items = itertools.chain(self.first_records(), items)
+            items = itertools.chain(self.removal_records(), self.first_records(), items)
         name = self.name
         for item in items:
             self._emitted += 1
@@ -142,7 +151,11 @@ class ListedCallsStream(Stream):
             self.finish(self._plan)
         saved = self._progress.state()
         cursor_state = saved.to_state()
-        self._saved = {**cursor_state, **self.extra_state()} if cursor_state else cursor_state
+        self._saved = (
+            {**cursor_state, **self.extra_state(), **self.removal_state()}
+            if cursor_state
+            else cursor_state
+        )
         if self._progress.finished:
             client = self.context.client
             self.logger.info(

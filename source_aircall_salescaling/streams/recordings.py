@@ -40,7 +40,8 @@ from source_aircall_salescaling.output import record_message
 from source_aircall_salescaling.records import recording_record
 from source_aircall_salescaling.streams.identity import StreamIdentity
 from source_aircall_salescaling.streams.imported import POOL_SIZE, ImportedCallsStream, fetch_all
-from source_aircall_salescaling.sync.plan import SyncPlan
+from source_aircall_salescaling.streams.removals import deletion_records
+from source_aircall_salescaling.sync.planned import SyncPlan
 from source_aircall_salescaling.sync.progress import SyncProgress
 from source_aircall_salescaling.sync.recording_checks import Outcome
 
@@ -79,6 +80,7 @@ class RecordingsStream(StreamIdentity, ImportedCallsStream):
             if verdict.readiness is not Readiness.READY:
                 continue
             progress.emitted(outcome.call)
+            self.emitted_calls.add(outcome.call.id, outcome.call.started_at)
             if outcome.file is not None:
                 self.context.report.bytes_downloaded += outcome.file.size_bytes
             yield self._record(outcome)
@@ -98,6 +100,14 @@ class RecordingsStream(StreamIdentity, ImportedCallsStream):
             assert outcome.size is not None
             data = recording_record(call, outcome.size, emails)
         return record_message(self.name, data, reference)
+
+    def tracks_removals(self) -> bool:
+        """Not in file mode: a file-mode record must bring a file, so the records
+        connection reports removals (docs/removals.md)."""
+        return super().tracks_removals() and not self.downloads_files
+
+    def removal_records(self) -> Iterable[StreamData]:
+        yield from deletion_records(self.emitted_calls, self.key_field, self.context.sync_time)
 
     def finish(self, plan: SyncPlan) -> None:
         self.decide_plan(plan)

@@ -14,26 +14,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from source_aircall_salescaling.ai_records import INSIGHT_STREAM_NAMES
 from source_aircall_salescaling.aircall.client import AircallClient
 from source_aircall_salescaling.aircall.clock import SyncClock
-from source_aircall_salescaling.aircall.errors import CallUnavailable
+from source_aircall_salescaling.aircall.errors import AircallKeysRejected, CallUnavailable
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.aircall.windows import TimeWindow
 from source_aircall_salescaling.config import ConnectorConfig
 from source_aircall_salescaling.import_rules import ImportDecision, watch_horizon
 from source_aircall_salescaling.recordings.downloader import RecordingDownloader
 from source_aircall_salescaling.sync.ai_asks import AiAsks, slot_requests, slot_seconds
+from source_aircall_salescaling.sync.emitted import unpack_emitted
 from source_aircall_salescaling.sync.listing import CallListing
 from source_aircall_salescaling.sync.plan import (
     MAX_OVERLAP_SECONDS,
     LookupFailed,
     SyncBounds,
     relist_overlap,
+)
+from source_aircall_salescaling.sync.recheck import (
+    EMITTED_KEY,
+    RECHECK_KEY,
+    RecheckCursor,
+    RecheckPlan,
+    oldest,
+    plan_recheck,
 )
 from source_aircall_salescaling.sync.recording_checks import RecordingChecks
 from source_aircall_salescaling.sync.report import ImportReport
@@ -43,6 +52,20 @@ INSIGHT_STREAMS = INSIGHT_STREAM_NAMES
 # The streams planned over the shared call listing; the last two write the import report.
 DECISION_STREAMS = ("recordings", "import_decisions")
 LISTED_STREAMS = ("calls", *DECISION_STREAMS, *INSIGHT_STREAMS)
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """This sync's slice of the removal re-check (`sync/recheck.py`), listed once for
+    every stream: the calls listed, by id (`listed` False: the listing failed, and
+    nothing is decided this sync)."""
+
+    plan: RecheckPlan
+    calls: dict[int, Call]
+    listed: bool
+
+    def has_recording(self) -> dict[int, bool]:
+        return {call_id: call.recording_url is not None for call_id, call in self.calls.items()}
 
 
 @dataclass
@@ -93,6 +116,8 @@ class SyncContext:
             tuple(name for name in request.incremental if name in INSIGHT_STREAMS),
             lambda: sum(self.client.requests.values()),
         )
+        self._recheck: Recheck | None = None
+        self._emitted: dict[str, tuple[dict[int, int], bool]] = {}
 
     @property
     def bounds(self) -> SyncBounds:
@@ -112,6 +137,7 @@ class SyncContext:
                 changes_for=min(config.lookback_seconds, MAX_OVERLAP_SECONDS),
                 lookback=config.lookback_seconds,
                 aircall_clock=clock.aircalls,
+                turn=self.recheck_turn(),
             )
         return self._bounds
 
@@ -172,3 +198,101 @@ class SyncContext:
             window = TimeWindow(min(*bounds, self.sync_time), self.sync_time)
             self._listing = CallListing(self.client, window)
         return self._listing
+
+    # The removal re-check (sync/recheck.py) ----------------------------------------------
+    def _recheck_streams(self) -> list[str]:
+        return [name for name in LISTED_STREAMS if self.request.incremental.get(name, False)]
+
+    def _recheck_cursor(self) -> RecheckCursor | None:
+        states = self.request.states
+        return oldest(
+            RecheckCursor.from_state((states.get(name) or {}).get(RECHECK_KEY))
+            for name in self._recheck_streams()
+        )
+
+    def recheck_turn(self) -> int:
+        """This sync's turn for the waiting calls (`sync/recheck.turn_due`)."""
+        cursor = self._recheck_cursor()
+        return 0 if cursor is None else cursor.turn + 1
+
+    def emitted_by(self, stream: str) -> tuple[dict[int, int], bool]:
+        """The calls `stream` emitted within the window, from its old state, and whether
+        their starts are exact (`sync/emitted.py`)."""
+        raw = (self.request.states.get(stream) or {}).get(EMITTED_KEY)
+        if raw is None or not self.request.incremental.get(stream, False):
+            return {}, False
+        if stream not in self._emitted:
+            try:
+                self._emitted[stream] = unpack_emitted(raw)
+            except ValueError:
+                self.logger.warning(
+                    f"Stream {stream}: the saved list of calls it emitted cannot be read; "
+                    "calls removed in Aircall before this sync are not reported by it."
+                )
+                self._emitted[stream] = ({}, False)
+        calls, exact = self._emitted[stream]
+        return dict(calls), exact
+
+    def keeps_exact_starts(self, stream: str) -> bool:
+        """Whether `stream` keeps the exact starts of what it emitted: the first selected
+        of `recordings` (in records mode), `import_decisions`, `calls`."""
+        for name in ("recordings", "import_decisions", "calls"):
+            file_mode = self.config.file_transfer or self.request.include_files
+            if self.request.incremental.get(name, False) and not (
+                name == "recordings" and file_mode
+            ):
+                return name == stream
+        return False
+
+    def imported_by_others(self, stream: str) -> set[int] | None:
+        """The calls the other selected streams that keep what Salescaling imported
+        (not `calls`) emitted, from their old lists; None when none is selected."""
+        lists = [
+            self.emitted_by(name)[0]
+            for name in self._recheck_streams()
+            if name not in ("calls", stream)
+            and RECHECK_KEY in (self.request.states.get(name) or {})
+        ]
+        return set().union(*lists) if lists else None
+
+    def exact_start(self, call_id: int) -> int | None:
+        """A call's exact start from any old list that keeps them, if one does."""
+        for name in self._recheck_streams():
+            calls, exact = self.emitted_by(name)
+            if exact and call_id in calls:
+                return calls[call_id]
+        return None
+
+    def recheck(self) -> Recheck:
+        """This sync's slice, listed once however many streams ask."""
+        if self._recheck is None:
+            starts = [s for n in self._recheck_streams() for s in self.emitted_by(n)[0].values()]
+            old = [self.request.cursor(name).cursor for name in self._recheck_streams()]
+            previous = max((c for c in old if c is not None), default=None)
+            plan = plan_recheck(
+                self._recheck_cursor(),
+                self.sync_time,
+                previous,
+                self.window_start,
+                self.listing().window.start,
+                starts,
+            )
+            calls: dict[int, Call] = {}
+            listed = True
+            if plan.listing is not None:
+                try:
+                    for call in self.client.calls_newest_first(plan.listing):
+                        calls[call.id] = call
+                except AircallKeysRejected:
+                    raise
+                except Exception as error:  # the slice is re-checked on the next sync
+                    self.logger.warning(
+                        f"The re-check of calls removed in Aircall could not list {plan.listing} "
+                        f"({str(error).splitlines()[0] if str(error) else type(error).__name__}); "
+                        "that slice is re-checked on the next sync."
+                    )
+                    listed = False
+            if not listed:
+                plan = RecheckPlan(plan.high, plan.high, None, replace(plan.after, at=plan.high))
+            self._recheck = Recheck(plan, calls, listed)
+        return self._recheck

@@ -19,9 +19,10 @@ when another stream's range reaches it), at most `MAX_LOOKUPS_PER_SYNC` a sync, 
 nearest to its deadline first; a 404 means it is gone. When:
 
 - a done call waiting for its recording (its end is in the state): every sync while it
-  ended at most `overlap` ago (as if listed), then on the checkpoints of
-  `sync.schedule.ask_times` from its end to its lookback's end, the last one at the
-  lookback's end itself, where it is decided (`waiting_lookup_due`):
+  ended at most `overlap` ago (as if listed), then on every 4th sync (its quarter's turn,
+  `sync/recheck.py`) and on the checkpoints of `sync.schedule.ask_times` from its end to
+  its lookback's end, the last one at the lookback's end itself, where it is decided
+  (`waiting_lookup_due`); the cap is then a quarter of the waiting calls where more wait:
 
       end          end + overlap          end + lookback/2                 end + lookback
       |every sync-----|.........................ask..............................ask: decided
@@ -55,8 +56,7 @@ so the state after each batch is a safe restart point (see `SyncProgress`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.import_rules import (
@@ -65,155 +65,34 @@ from source_aircall_salescaling.import_rules import (
     Verdict,
     call_end,
 )
-from source_aircall_salescaling.sync.schedule import LAST_ASK_BEFORE_DEADLINE, ask_times, passed
-from source_aircall_salescaling.sync.state import STARTED_AT_DRIFT_SECONDS, CallCursor
+from source_aircall_salescaling.sync.planned import LookupFailed, StreamRules, SyncBounds, SyncPlan
+from source_aircall_salescaling.sync.recheck import (
+    MAX_LOOKUPS_PER_SYNC,
+    MAX_OVERDUE_KEPT,
+    MAX_OVERLAP_SECONDS,
+    lookup_due,
+    lookups_allowed,
+    relist_overlap,
+    turn_due,
+    waiting_lookup_due,
+)
+from source_aircall_salescaling.sync.state import CallCursor
 
-MIN_OVERLAP_SECONDS = 15 * 60
-MAX_OVERLAP_SECONDS = 2 * 3600
-# A pending call older than the re-listed range is fetched by id: every sync while it
-# is younger than a day, then at intervals of a quarter of its age (at most 6 hours).
-CHECK_EVERY_SYNC_SECONDS = 86_400
-CHECK_EVERY_SECONDS = 15 * 60
-MAX_CHECK_INTERVAL_SECONDS = 6 * 3600
-MAX_LOOKUPS_PER_SYNC = 30
-# Lookups due but not made that the state remembers, nearest deadline first: a call past
-# its lookback is due until decided anyway, so this only bounds the state under overload.
-MAX_OVERDUE_KEPT = 1_000
+# Older names of the plan's parts, kept importable from here.
+__all__ = [
+    "MAX_LOOKUPS_PER_SYNC",
+    "MAX_OVERLAP_SECONDS",
+    "LookupFailed",
+    "StreamRules",
+    "SyncBounds",
+    "SyncPlan",
+    "batches",
+    "lookup_due",
+    "plan_sync",
+    "relist_overlap",
+]
+
 LEFT_THE_WINDOW = "left the import window before it was ready"
-
-
-def relist_overlap(lookback_seconds: int) -> int:
-    """How far before the newest listed call each sync looks again for calls that appeared
-    late, or that Aircall rewrote."""
-    return min(max(lookback_seconds, MIN_OVERLAP_SECONDS), MAX_OVERLAP_SECONDS)
-
-
-def lookup_due(watched_since: int, previous_sync: int | None, sync_time: int) -> bool:
-    """Whether a pending call outside the listing is fetched by id on this sync. Decided
-    from the two sync times alone, so the state carries nothing more for it."""
-    age = sync_time - watched_since
-    if previous_sync is None or age < CHECK_EVERY_SYNC_SECONDS:
-        return True
-    interval = min(MAX_CHECK_INTERVAL_SECONDS, age // 4)
-    interval -= interval % CHECK_EVERY_SECONDS
-    return sync_time // interval != previous_sync // interval
-
-
-def waiting_lookup_due(
-    ended: int, lookback: int, overlap: int, previous_sync: int | None, sync_time: int
-) -> bool:
-    """Whether a done call waiting for its recording, out of the listing, is fetched by id
-    on this sync: on every sync while it ended at most `overlap` ago (a short call would
-    still be listed), then on the checkpoints of `ask_times` from its end to the end of
-    its lookback, where the last one falls (so that what came in the lookback's last
-    minutes is still seen), and on every sync after that until it is decided. Each
-    checkpoint costs one lookup, made by the first sync at or after it; the previous sync
-    is taken to have asked (one that could not keeps it `overdue`, see the module
-    docstring)."""
-    if previous_sync is None or sync_time - ended <= overlap or sync_time >= ended + lookback:
-        return True
-    times = ask_times(ended, ended + lookback + LAST_ASK_BEFORE_DEADLINE)
-    return passed(times, sync_time) > passed(times, previous_sync)
-
-
-class LookupFailed(Exception):
-    """A call could not be fetched by id this time (not a 404): it stays pending."""
-
-
-@dataclass(frozen=True)
-class SyncBounds:
-    """The limits of one sync, the same for every listed stream (read once by
-    `SyncContext`, so `calls` and `recordings` agree)."""
-
-    sync_time: int  # T
-    window_start: int  # nothing that started at or before this is emitted
-    overlap: int  # see `relist_overlap`
-    watch_horizon: int  # first sync: once capped, paging stops this far before T
-    first_sync_cap: int
-    changes_for: int = 0  # `calls`: a done call is re-listed this long after it ended
-    max_lookups: int = MAX_LOOKUPS_PER_SYNC  # pending calls fetched by id, per sync
-    lookback: int = 0  # how long after its end a done call may still get its recording
-    aircall_clock: bool = False  # sync_time is Aircall's (its `Date`): `since` follows it
-
-
-@dataclass(frozen=True)
-class StreamRules:
-    """What a stream decides while a sync is planned. `judge` is cheap; `confirm` (a size
-    probe, say) runs only on the first sync, where the cap counts calls that are really
-    importable. `lookup` fetches a pending call by id (None: Aircall answered 404;
-    `LookupFailed`: try again later); `fingerprint` (the `calls` stream) re-emits a
-    record that changed."""
-
-    judge: Callable[[Call], Verdict]
-    confirm: Callable[[Call], Verdict]
-    on_drop: Callable[[int, str], None]
-    lookup: Callable[[int], Call | None] | None = None
-    fingerprint: Callable[[Call], int] | None = None
-
-
-@dataclass
-class SyncPlan:
-    """What one stream does in one sync: emit these, watch those, skip the rest."""
-
-    old: CallCursor
-    bounds: SyncBounds
-    emit: list[Call] = field(default_factory=list)  # oldest first
-    watch: dict[int, int] = field(default_factory=dict)  # pending after: id -> started_at
-    skipped: list[tuple[Call, str]] = field(default_factory=list)
-    settled: dict[int, int] = field(default_factory=dict)  # decided for good: id -> started_at
-    left_behind: int = 0  # first sync: ready calls older than the cap
-    left_behind_lower_bound: bool = False  # paging stopped before counting them all
-    # First sync: the newest ready calls the cap left behind (id, started_at), newest
-    # first, at most the cap: the ones a freed slot goes to (see `SyncProgress.slot_freed`).
-    reserve: list[tuple[int, int]] = field(default_factory=list)
-    listed: int = 0
-    newest: int | None = None  # the newest started_at listed
-    stopped_at: int | None = None  # first sync: paging stopped at a call of this second
-    prints: dict[int, int] = field(default_factory=dict)  # `calls`: see `print_of`
-    # `calls`: emitted calls whose print is not computed yet, and how to compute it.
-    to_print: dict[int, Call] = field(default_factory=dict, repr=False)
-    fingerprint: Callable[[Call], int] | None = field(default=None, repr=False)
-    looked_up: int = 0  # calls fetched by id
-    gone: list[int] = field(default_factory=list)  # pending calls Aircall answered 404 for
-    ends: dict[int, int] = field(default_factory=dict)  # done calls watched -> their end
-    overdue: set[int] = field(default_factory=set)  # lookups due but not made this sync
-    failing: dict[int, int] = field(default_factory=dict)  # id -> first failed transfer
-    changeable: dict[int, int] = field(default_factory=dict)  # `calls`: done, may change
-    left_behind_calls: list[Call] = field(default_factory=list)  # first sync: the ones left
-    waiting: list[Call] = field(default_factory=list)  # done calls judged waiting this sync
-
-    def print_of(self, call_id: int) -> int | None:
-        """`calls`: the print of an emitted call, computed when first asked. A state keeps
-        the prints of the calls it keeps in `seen` only (the last minutes of the listing),
-        while a first sync may emit thousands: computing each print up front was a tenth
-        of the CPU of a 12,000-call read (docs/performance.md)."""
-        if call_id not in self.prints:
-            call = self.to_print.pop(call_id, None)
-            if call is None or self.fingerprint is None:
-                return None
-            self.prints[call_id] = self.fingerprint(call)
-        return self.prints[call_id]
-
-    def next_since(self) -> int:
-        """`since` of the state saved at the end of this sync (see the module docstring)."""
-        old = self.old
-        floor = (
-            old.edge(self.bounds.overlap) if old.cursor is not None else self.bounds.window_start
-        )
-        if self.bounds.aircall_clock:
-            anchor: int | None = self.bounds.sync_time
-        elif self.newest is None:
-            anchor = self.bounds.sync_time if old.cursor is None else None
-        else:
-            anchor = min(self.bounds.sync_time, self.newest)
-        since = (
-            floor
-            if anchor is None
-            else max(floor, anchor - self.bounds.overlap - STARTED_AT_DRIFT_SECONDS)
-        )
-        # Calls at or before the second where a first sync stopped paging were not looked
-        # at: left behind, like the older ready calls.
-        return max(since, self.bounds.window_start, self.stopped_at or self.bounds.window_start)
 
 
 class _Planner:
@@ -272,9 +151,10 @@ class _Planner:
             else:
                 plan.watch[call_id] = started
         lookup = rules.lookup
+        allowed = lookups_allowed(bounds.max_lookups, len(old.ends))
         for _, call_id, started in sorted(due):
             assert lookup is not None
-            if plan.looked_up >= bounds.max_lookups:
+            if plan.looked_up >= allowed:
                 plan.watch[call_id] = started
                 if len(plan.overdue) < MAX_OVERDUE_KEPT:
                     plan.overdue.add(call_id)
@@ -297,7 +177,9 @@ class _Planner:
         failing = old.failing.get(call_id)
         ended = old.ends.get(call_id)
         if failing is None and ended is not None:
-            return waiting_lookup_due(
+            # Every 4th sync at least (its quarter's turn), and on the checkpoints.
+            turn = bounds.turn is not None and turn_due(call_id, bounds.turn)
+            return turn or waiting_lookup_due(
                 ended, bounds.lookback, bounds.overlap, old.cursor, bounds.sync_time
             )
         watched_since = failing if failing is not None else started

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.import_rules import call_end
-from source_aircall_salescaling.sync.plan import SyncPlan
+from source_aircall_salescaling.sync.planned import SyncPlan
 from source_aircall_salescaling.sync.state import STARTED_AT_DRIFT_SECONDS, CallCursor
 
 

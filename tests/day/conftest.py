@@ -14,6 +14,7 @@ import pytest
 from tests.day.oracle import DayVerdict, judge
 from tests.day.oracle_decisions import DecisionsVerdict, judge_decisions
 from tests.day.oracle_insights import AI_STREAMS, InsightsVerdict, judge_insights
+from tests.day.oracle_removals import RemovalsVerdict, judge_removals
 from tests.day.simulation import DayOutcome, delays_text, run_day
 
 ENABLED = os.environ.get("AIRCALL_DAY") == "1"
@@ -29,6 +30,7 @@ def day() -> Iterator[tuple[DayOutcome, DayVerdict]]:
         _LINES.extend(summary(outcome, verdict))
         _LINES.extend(insights_summary(insights_verdict(outcome)))
         _LINES.extend(decisions_summary(decisions_verdict(outcome)))
+        _LINES.extend(removals_summary(outcome, removals_verdict(outcome)))
         yield outcome, verdict
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -51,6 +53,30 @@ def decisions_verdict(outcome: DayOutcome) -> DecisionsVerdict:
     return judge_decisions(
         outcome.decisions_expected, outcome.decisions_emitted, recordings_emitted(outcome)
     )
+
+
+def removals_verdict(outcome: DayOutcome) -> RemovalsVerdict:
+    emitted = {s: {i for _, i in outcome.insights_emitted[s]} for s in AI_STREAMS}
+    emitted["calls"] = {int(record["id"]) for _, record in outcome.emitted.calls}
+    return judge_removals(outcome.removals_expected, outcome.removals_emitted, emitted)
+
+
+@pytest.fixture(scope="session")
+def removals(day: tuple[DayOutcome, DayVerdict]) -> tuple[DayOutcome, RemovalsVerdict]:
+    return day[0], removals_verdict(day[0])
+
+
+def removals_summary(outcome: DayOutcome, verdict: RemovalsVerdict) -> list[str]:
+    expected = outcome.removals_expected
+    return [
+        f"removals: {len(expected.required)} imported calls removed in Aircall "
+        f"({sum(expected.required.values())} whole calls), {len(expected.never)} not imported; "
+        + "; ".join(
+            f"{s} reported {len(ids)}, missing {len(verdict.missing[s])}, twice "
+            f"{len(verdict.twice[s])}, unexpected {len(verdict.unexpected[s])}"
+            for s, ids in verdict.reported.items()
+        )
+    ]
 
 
 @pytest.fixture(scope="session")

@@ -40,6 +40,7 @@ from tests.day.oracle_insights import (
     InsightsExpectation,
     expect_insights,
 )
+from tests.day.oracle_removals import RemovalsExpectation, expect_removals, removal_of
 from tests.harness import Connector, ConnectorRun, catalog
 from tests.reliability.support import Sequence, incomplete_final_files, sha256_of
 
@@ -86,6 +87,9 @@ class DayOutcome:
     """Per sync, (stream, call id) of each insight request the sandbox received."""
     decisions_expected: DecisionsExpectation = field(default_factory=DecisionsExpectation)
     decisions_emitted: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    removals_expected: RemovalsExpectation = field(default_factory=RemovalsExpectation)
+    removals_emitted: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    """Per stream, (sync, call id) of each removal reported (tests/day/oracle_removals.py)."""
 
     def failed_syncs(self) -> list[tuple[int, int]]:
         return [(k, run.returncode) for k, run in enumerate(self.runs) if run.returncode != 0]
@@ -129,7 +133,7 @@ def build_scenario(sandbox: Sandbox) -> DayScenario:
         contact_ids=tuple(shape["contact_ids"]),
         salescaling_user_ids=tuple(shape["salescaling_user_ids"]),
     )
-    return generate_day(SEED, DAY_START, account, int(shape["next_call_id"]))
+    return generate_day(SEED, DAY_START, account, int(shape["next_call_id"]), deletions=True)
 
 
 def run_day(workdir: Path, syncs: int = SYNCS) -> DayOutcome:
@@ -150,6 +154,11 @@ def run_day(workdir: Path, syncs: int = SYNCS) -> DayOutcome:
         insights_expected = expect_insights(scenario, expected, INSIGHTS_LOOKBACK_MINUTES)
         silent = frozenset(int(i) for i in sandbox.account_shape()["silent_number_ids"])
         decisions_expected = expect_decisions(scenario, expected, oracle_configs, emails, silent)
+        removals_expected = expect_removals(scenario, expected)
+        recording_gone = {c.id for c in scenario.all_calls() if c.recording_deleted_at}
+        removals: dict[str, list[tuple[int, int]]] = {
+            s: [] for s in ("calls", "import_decisions", *AI_STREAMS)
+        }
         insights: dict[str, list[tuple[int, int]]] = {stream: [] for stream in AI_STREAMS}
         insight_requests: list[list[tuple[str, int]]] = []
         decisions: list[tuple[int, dict[str, Any]]] = []
@@ -177,15 +186,33 @@ def run_day(workdir: Path, syncs: int = SYNCS) -> DayOutcome:
             limited += sum(1 for r in log if r["status"] == 429)
             insight_requests.append(_insight_requests(sandbox))
             sizes.append(len(json.dumps(sequence.state or [])))
-            emitted.calls += [(k, record) for record in run.records("calls")]
+            emitted.calls += [
+                (k, record)
+                for record in run.records("calls")
+                if record.get("_ab_cdc_deleted_at") is None  # a removal: judged apart
+            ]
             users += run.ids("users")
-            for stream in AI_STREAMS:
-                insights[stream] += [(k, call_id) for call_id in run.ids(stream)]
-            decisions += [(k, record) for record in run.records("import_decisions")]
+            for stream in ("calls", "import_decisions", *AI_STREAMS):
+                for record in run.records(stream):
+                    removed = removal_of(stream, record, recording_gone)
+                    if removed is not None:
+                        removals[stream].append((k, removed))
+                    elif stream in AI_STREAMS:
+                        insights[stream].append((k, int(record["call_id"])))
+                    elif stream == "import_decisions":
+                        decisions.append((k, record))
             for message in run.record_messages("recordings"):
                 emitted.recordings.append((k, message["record"]["data"]))
                 record_problems += _file_problems(message["record"])
-        file_problems = incomplete_final_files(workdir / "staging", sandbox)
+        # A file downloaded before the customer deleted it is no longer served: not a fault.
+        removed = tuple(f"{call_id}." for call_id in removals_expected.moments)
+        file_problems = [
+            problem
+            for problem in incomplete_final_files(workdir / "staging", sandbox)
+            if not (
+                problem.startswith(removed) and problem.endswith("no such recording in the sandbox")
+            )
+        ]
         users_expected = len(sandbox.users())
     return DayOutcome(
         scenario=scenario,
@@ -205,6 +232,8 @@ def run_day(workdir: Path, syncs: int = SYNCS) -> DayOutcome:
         insight_requests=insight_requests,
         decisions_expected=decisions_expected,
         decisions_emitted=decisions,
+        removals_expected=removals_expected,
+        removals_emitted=removals,
     )
 
 

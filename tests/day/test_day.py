@@ -16,6 +16,7 @@ from tests.day.conftest import ENABLED
 from tests.day.oracle import DayVerdict
 from tests.day.oracle_decisions import DecisionsVerdict
 from tests.day.oracle_insights import AI_STREAMS, InsightsVerdict
+from tests.day.oracle_removals import RemovalsVerdict
 from tests.day.simulation import DayOutcome
 
 # The day takes about 5 minutes on an idle machine: each sync starts a process (about
@@ -159,3 +160,23 @@ def test_no_call_gets_the_same_import_decision_twice_in_a_row(
 def test_the_calls_last_decided_imported_are_the_recordings(decisions: DecisionsVerdict) -> None:
     assert decisions.imported_not_in_recordings == []
     assert decisions.recordings_not_imported == []
+
+
+def test_each_removal_in_aircall_is_reported_once_by_each_stream_that_emitted_the_call(
+    removals: tuple[DayOutcome, RemovalsVerdict],
+) -> None:
+    outcome, verdict = removals
+    expected = outcome.removals_expected
+    assert expected.required, "the scenario must remove imported calls"
+    assert sorted(expected.required.values()) == [False, True]  # a recording, a whole call
+    assert _by_stream(verdict.missing) == {}
+    assert _by_stream(verdict.twice) == {}
+    assert sorted(verdict.reported["import_decisions"]) == sorted(expected.required)
+
+
+def test_no_removal_is_reported_for_a_call_that_was_not_imported(
+    removals: tuple[DayOutcome, RemovalsVerdict],
+) -> None:
+    outcome, verdict = removals
+    assert outcome.removals_expected.never, "the scenario must delete a call not imported"
+    assert _by_stream(verdict.unexpected) == {}

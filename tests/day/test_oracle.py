@@ -17,6 +17,7 @@ from tests.day.oracle_insights import (
     expect_insights,
     judge_insights,
 )
+from tests.day.oracle_removals import expect_removals, judge_removals
 
 START = 1_794_787_200
 SHAPE = AccountShape((1, 2, 3, 4), (10,), (20,), (100,), (1, 3))
@@ -235,3 +236,35 @@ def test_a_wrong_last_decision_a_repeat_and_an_import_without_recording_are_caug
     assert judged.wrong_final == [(wrong, ["no_recording"], "imported")]
     assert judged.repeated == [(again[1]["call_id"], 95, again[1]["decision"])]
     assert judged.imported_not_in_recordings == sorted([imported[0], wrong])
+
+
+def test_removals_reported_once_where_emitted_are_clean_and_misses_are_caught() -> None:
+    scenario = generate_day(2, START, SHAPE, 1000, calls=150, history=40, deletions=True)
+    times = [START + 900 * (k + 1) for k in range(96)]
+    expected = expect_removals(scenario, expect_day(scenario, times, [_config(30)] * 96, EMAILS))
+    assert sorted(expected.required.values()) == [False, True] and expected.never
+    gone, only_recording = (
+        next(i for i, whole in expected.required.items() if whole is wanted)
+        for wanted in (True, False)
+    )
+    emitted = {"transcriptions": {only_recording}, "calls": {gone, only_recording}}
+    exact = {
+        "import_decisions": [(3, gone), (3, only_recording)],
+        "calls": [(3, gone), (4, only_recording)],
+        "transcriptions": [(3, only_recording)],
+    }
+    clean = judge_removals(expected, exact, emitted)
+    assert not any(clean.missing.values()) and not any(clean.twice.values())
+    assert not any(clean.unexpected.values())
+    never = next(iter(expected.never))
+    wrong = {
+        "import_decisions": [(3, gone), (5, gone), (3, never)],
+        "calls": [(3, gone)],
+        "transcriptions": [(3, only_recording), (3, gone)],
+    }
+    judged = judge_removals(expected, wrong, emitted)
+    assert judged.twice["import_decisions"] == [gone]
+    assert judged.missing == {"import_decisions": [only_recording], "calls": [only_recording],
+                              "transcriptions": []}  # fmt: skip
+    assert judged.unexpected["import_decisions"] == [never]
+    assert judged.unexpected["transcriptions"] == [gone]  # it never emitted that call
