@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEV := $(VENV)/.dev-installed
 
-.PHONY: demo test lint unit integration e2e image-test bench day clean
+.PHONY: demo test slow lint unit integration e2e image-test bench day clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,19 @@ lint: $(DEV)
 	$(VENV)/bin/ruff check source_aircall_salescaling aircall_sandbox unit_tests tests scripts
 	$(VENV)/bin/mypy --strict source_aircall_salescaling aircall_sandbox
 
-# Two workers (pytest-xdist): most tests wait on a connector process and a sandbox, so two
-# at a time use both cores (8.5 min instead of 14 here). `worksteal`: a worker that runs
-# out of tests takes some of the other's, so the slow tests do not leave one core idle at
-# the end (7 min 45 s instead of 8 min 10 s to 8 min 28 s here).
+# Two workers (pytest-xdist), `worksteal`: a worker that runs out of tests takes some of
+# the other's, so the slow tests do not leave one core idle at the end. Syncs run in the
+# test process (tests/harness.py says when a test runs the connector as a process), so
+# no test waits for an interpreter to start and import airbyte-cdk. The tests marked
+# `slow` (minutes of real pacing, the CDK's CLI running its own pytest, a wheel built and
+# installed) are left to `make slow`; the ten slowest of the rest are listed at the end.
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n 2 --dist worksteal --durations=10
 test: lint
-	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist worksteal
+	$(PYTEST) -m "not slow"
+
+# The slow checks, run by CI (.ci/run) after `make test`.
+slow: $(DEV)
+	$(PYTEST) -m slow
 
 unit: $(DEV)
 	$(PY) -m pytest -q unit_tests

@@ -12,7 +12,8 @@ nothing leaks into the next test:
 
 - the environment (`os.environ` is replaced for the run: the sandbox's address, the
   staging directory, the test's extra variables; the CDK's request-cache variable too),
-  the working directory and `sys.argv`;
+  the working directory, `sys.argv`, and the staging directory the CDK reads from the
+  environment when it is imported (`files_directory.AIRBYTE_STAGING_DIRECTORY`);
 - `sys.stdout` and `sys.stderr`: while the CDK's print buffer is entered, both are the
   buffer (as in a process, where a warning printed mid-sync lands on stdout); before and
   after it, stderr is collected for `ConnectorRun.stderr`;
@@ -39,11 +40,13 @@ from typing import Any
 
 import requests
 from airbyte_cdk.logger import PRINT_BUFFER
+from airbyte_cdk.sources.utils import files_directory
 from airbyte_cdk.utils import airbyte_secrets_utils
 
 from source_aircall_salescaling.run import launch
 from source_aircall_salescaling.source import SourceAircallSalescaling
 
+STAGING_DEFAULT = "/staging/files"  # airbyte_cdk/sources/utils/files_directory.py
 MAIN = Path(__file__).resolve().parent.parent / "main.py"
 _ONE_AT_A_TIME = threading.Lock()
 
@@ -90,13 +93,20 @@ def _exit_code(code: object) -> int:
 @contextmanager
 def _environment(env: dict[str, str], workdir: Path, argv: list[str]) -> Iterator[None]:
     saved_env, saved_cwd, saved_argv = dict(os.environ), os.getcwd(), sys.argv
+    saved_staging = files_directory.AIRBYTE_STAGING_DIRECTORY
     os.environ.clear()
     os.environ.update(env)
     os.chdir(workdir)
     sys.argv = argv  # argparse names the program after it in its usage lines
+    # Read from the environment when the CDK module is imported: what a process's import
+    # would have read.
+    files_directory.AIRBYTE_STAGING_DIRECTORY = env.get(
+        "AIRBYTE_STAGING_DIRECTORY", STAGING_DEFAULT
+    )
     try:
         yield
     finally:
+        files_directory.AIRBYTE_STAGING_DIRECTORY = saved_staging
         sys.argv = saved_argv
         os.chdir(saved_cwd)
         os.environ.clear()
