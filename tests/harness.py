@@ -227,7 +227,11 @@ class Connector:
         self, arguments: list[str], on_message: Callable[[dict[str, Any]], None] | None
     ) -> ConnectorRun:
         """`timeout` does not apply: pytest-timeout stops a run that hangs."""
-        from tests.in_process import launch_in_process, parse_line  # imports airbyte-cdk
+        from tests.in_process import (  # imports airbyte-cdk
+            CallbackFailed,
+            launch_in_process,
+            parse_line,
+        )
 
         messages: list[dict[str, Any]] = []
         noise: list[str] = []
@@ -243,7 +247,10 @@ class Connector:
 
         started = time.monotonic()
         self.workdir.mkdir(parents=True, exist_ok=True)
-        returncode, stderr = launch_in_process(arguments, self.env(), self.workdir, take)
+        try:
+            returncode, stderr = launch_in_process(arguments, self.env(), self.workdir, take)
+        except CallbackFailed as failed:
+            raise failed.error from None  # `on_message` failed: as if it ran in this test
         (self.workdir / f"{arguments[0]}.stderr").write_text(stderr)
         return ConnectorRun(
             returncode=returncode,

@@ -51,6 +51,16 @@ MAIN = Path(__file__).resolve().parent.parent / "main.py"
 _ONE_AT_A_TIME = threading.Lock()
 
 
+class CallbackFailed(BaseException):
+    """The test's own line callback raised: the run stops there and the test sees the
+    error (a BaseException, so that no `except Exception` of the connector or the CDK
+    takes it for a failure of the sync)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 class _Stdout(io.TextIOBase):
     """What the process would have written to stdout, split into lines as they complete
     (any thread may write: the CDK's log handler runs in the thread that logs)."""
@@ -70,7 +80,7 @@ class _Stdout(io.TextIOBase):
             if "\n" in self._partial:
                 *complete, self._partial = self._partial.split("\n")
                 for line in complete:
-                    self._on_line(line)
+                    self._take(line)
         return len(text)
 
     def flush(self) -> None:
@@ -79,8 +89,14 @@ class _Stdout(io.TextIOBase):
     def finish(self) -> None:
         with self._lock:
             if self._partial:
-                self._on_line(self._partial)
+                self._take(self._partial)
                 self._partial = ""
+
+    def _take(self, line: str) -> None:
+        try:
+            self._on_line(line)
+        except Exception as error:
+            raise CallbackFailed(error) from error
 
 
 def _exit_code(code: object) -> int:

@@ -1,11 +1,17 @@
 """The connector as Airbyte runs it, a process (`python main.py <verb> ...`): what crosses
 the process boundary. Every other integration test runs the same entry point in the test
-process (tests/harness.py); the last test here holds the two ways to the same output."""
+process (tests/harness.py); the last tests here hold the two ways to the same output, and
+an in-process run to leaving nothing behind."""
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 from pathlib import Path
 from typing import Any
+
+import requests
 
 from aircall_sandbox.testing import Sandbox
 from tests.harness import Connector, ConnectorRun, catalog
@@ -84,3 +90,55 @@ def test_a_read_in_the_test_process_prints_what_the_process_prints(
     assert len(first.records("recordings")) == 20
     kinds = [m["type"] for m in first.messages if m["type"] in ("RECORD", "STATE")]
     assert kinds == [m["type"] for m in second.messages if m["type"] in ("RECORD", "STATE")]
+
+
+def test_a_failed_read_in_the_test_process_ends_as_the_process_does(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config, configured = sandbox.config(api_token="revoked"), catalog()
+    first = Connector(api_url=sandbox.api_url, workdir=tmp_path / "in-process").run(
+        "read", config, configured
+    )
+    second = process(sandbox, tmp_path / "process").run("read", config, configured)
+    assert first.returncode == second.returncode == 1
+    assert [e["failure_type"] for e in first.errors()] == [
+        e["failure_type"] for e in second.errors()
+    ]
+    assert first.logs("FATAL") and first.stdout_noise == second.stdout_noise == []
+
+
+def process_settings() -> dict[str, Any]:
+    """What an in-process run changes for the whole test process, if it leaks."""
+    from airbyte_cdk.logger import PRINT_BUFFER
+    from airbyte_cdk.sources.utils import files_directory
+    from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
+
+    return {
+        "environ": dict(os.environ),
+        "cwd": os.getcwd(),
+        "argv": list(sys.argv),
+        "excepthook": sys.excepthook,
+        "streams": (sys.stdout, sys.stderr),
+        "print_buffer": sorted(vars(PRINT_BUFFER)),
+        "levels": {
+            name: logger.level
+            for name, logger in logging.Logger.manager.loggerDict.items()
+            if isinstance(logger, logging.Logger)
+        },
+        "staging": files_directory.AIRBYTE_STAGING_DIRECTORY,
+        "masked": filter_secrets("demo-token revoked"),
+        "send": requests.Session.send,
+    }
+
+
+def test_an_in_process_run_leaves_the_test_process_as_it_found_it(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    connector.run("spec")  # the CDK's modules imported, its loggers made
+    before = process_settings()
+    cloud = Connector(sandbox.api_url, connector.workdir, {"DEPLOYMENT_MODE": "cloud"})
+    # In a cloud deployment the CDK wraps `requests.Session.send` to refuse private hosts.
+    assert cloud.run("read", sandbox.config(api_token="revoked"), catalog()).returncode == 1
+    assert process_settings() == before
+    assert connector.run("check", sandbox.config()).connection_status()["status"] == "SUCCEEDED"
+    assert process_settings() == before
