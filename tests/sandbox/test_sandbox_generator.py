@@ -31,9 +31,11 @@ def test_different_seeds_give_different_accounts() -> None:
 
 
 def test_12000_calls_generate_in_well_under_a_second() -> None:
-    started = time.perf_counter()
+    # CPU time, not wall time: on a machine shared with other work, the wall clock also
+    # counts the time other processes had the core.
+    started = time.process_time()
     world = generate_world(7, calls=12_000, start_time=NOW)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert len(world.calls) == 12_000
 
 
