@@ -10,7 +10,9 @@ Two ways to run it, the same `Connector.run` and the same `ConnectorRun` either 
   entry point and print buffer) runs in this process with the environment a sync gets,
   against the sandbox over a real socket (tests/in_process.py says what is set up and
   undone around each run). No interpreter start and no airbyte-cdk import per run: use it
-  for every test of what a sync emits, requests, stages or decides.
+  for every test of what a sync emits, requests, stages or decides. `on_message` is
+  called as each line is printed, the connector waiting meanwhile (an error it raises
+  fails the test); `timeout` is a process's only (pytest-timeout stops a hung test).
 - **As a process** (`Connector(..., process=True)`), the way Airbyte runs it: `python
   main.py <verb> ...` with its own environment. Use it where the process itself is
   what is tested: that stdout holds nothing but protocol lines, exit codes and signals
