@@ -25,7 +25,8 @@ lint: $(DEV)
 # a process), so no test waits for an interpreter to start and import airbyte-cdk; what
 # is left waits as much as it computes (the connector's pacing, the CDK's backoff, the
 # sandbox), so four pytest-xdist workers share the two cores (4 min 35 s here under a
-# load of 5 to 8, against 7 min with two workers under a load of 4 to 5). `worksteal`:
+# load of 5 to 8, against 7 min with two workers under a load of 4 to 5; 3 min 8 s
+# under a load of 1 to 2). `worksteal`:
 # a worker that runs out of tests takes some of another's. The tests marked `slow`
 # (processes paced at Aircall's real rates, the CDK's CLI running its own pytest) are
 # left to `make slow`; the ten slowest of the rest are listed at the end.
