@@ -290,7 +290,7 @@ def remove_and_report(
 def main() -> int:
     shutil.rmtree(WORKDIR, ignore_errors=True)
     with Sandbox(seed=7, users=8, calls=300, days=14, rate_limit=RATE_PER_MINUTE) as sandbox:
-        connector = Connector(api_url=sandbox.api_url, workdir=WORKDIR)
+        connector = Connector(api_url=sandbox.api_url, workdir=WORKDIR, process=True)
         config = sandbox.config(requests_per_minute=RATE_PER_MINUTE)
         print(f"Aircall sandbox at {sandbox.api_url} (recordings on {sandbox.storage_url})")
 

@@ -77,9 +77,20 @@ def run() -> None:
     # times a page, 5% of the CPU of a 12,000-call read (docs/performance.md). Nearly
     # everything is freed by reference counting anyway; cycles wait a little longer.
     gc.set_threshold(10_000, 10, 10)
+    launch(SourceAircallSalescaling(), sys.argv[1:])
+    # The process ends here. What the sync kept (every call listed, its plan and state)
+    # is frozen too, so that the collection Python runs at exit does not walk it all
+    # (0.07 s of CPU after a 12,000-call read; docs/performance.md).
+    gc.freeze()
+
+
+def launch(source: SourceAircallSalescaling, args: list[str]) -> None:
+    """The CDK's `launch` (airbyte_cdk/entrypoint.py) with this connector's entrypoint and
+    printed lines (output.py): one verb, its messages printed through the CDK's print
+    buffer. The process-wide settings (the garbage collector's) stay in `run`."""
     lines = record_lines()
-    entrypoint = SalescalingEntrypoint(SourceAircallSalescaling(), lines)
-    arguments = entrypoint.parse_args(sys.argv[1:])
+    entrypoint = SalescalingEntrypoint(source, lines)
+    arguments = entrypoint.parse_args(args)
     with PRINT_BUFFER:
         # sys.stdout is the CDK's print buffer now; one write a line (print() makes two).
         write = sys.stdout.write
@@ -88,7 +99,3 @@ def run() -> None:
             write(f"{line}\n")
             if urgent:
                 PRINT_BUFFER.flush()
-    # The process ends here. What the sync kept (every call listed, its plan and state)
-    # is frozen too, so that the collection Python runs at exit does not walk it all
-    # (0.07 s of CPU after a 12,000-call read; docs/performance.md).
-    gc.freeze()

@@ -1,7 +1,28 @@
-"""Run the connector as a process (the way Airbyte does) and read what it printed.
+"""Run the connector and read what it printed: the Airbyte protocol messages on stdout.
 
-Used by the integration tests, `make demo` and `make bench`: one place that knows the
-command line, the environment and the Airbyte protocol messages on stdout.
+Used by the integration and reliability tests, `make demo`, `make bench` and the simulated
+day: one place that knows the command line, the environment and the messages.
+
+Two ways to run it, the same `Connector.run` and the same `ConnectorRun` either way:
+
+- **In the test process** (the default, `Connector(api_url, workdir)`): the console
+  script's own path (`source_aircall_salescaling.run.launch`: a fresh source, the CDK's
+  entry point and print buffer) runs in this process with the environment a sync gets,
+  against the sandbox over a real socket (tests/in_process.py says what is set up and
+  undone around each run). No interpreter start and no airbyte-cdk import per run: use it
+  for every test of what a sync emits, requests, stages or decides. `on_message` is
+  called as each line is printed, the connector waiting meanwhile (an error it raises
+  fails the test); `timeout` is a process's only (pytest-timeout stops a hung test).
+- **As a process** (`Connector(..., process=True)`), the way Airbyte runs it: `python
+  main.py <verb> ...` with its own environment. Use it where the process itself is
+  what is tested: that stdout holds nothing but protocol lines, exit codes and signals
+  (a `kill_after_records` run is always a process: only a process can be SIGKILLed),
+  environment variables read at start-up (`LD_PRELOAD` for libfaketime: an `extra_env`
+  that sets it makes a process run too), what reaches stderr, the CPU time and peak
+  memory (`cpu_seconds`, `peak_rss_kib`: measured for a process only), and syncs that
+  run side by side (in-process runs take turns: stdout and the environment are the
+  process's). The console script and the image are tested by tests/ecosystem and
+  tests/image.
 """
 
 from __future__ import annotations
@@ -142,13 +163,19 @@ def _parse(line: str) -> dict[str, Any]:
     return message if isinstance(message, dict) else {}
 
 
+# Variables the dynamic loader reads at a process's start: a run that sets one is a process.
+START_UP_VARIABLES = ("LD_PRELOAD", "FAKETIME")
+
+
 @dataclass
 class Connector:
-    """The connector as a process, with the environment a sync gets from Airbyte."""
+    """The connector with the environment a sync gets from Airbyte: in this process, or
+    as a process with `process=True` (the module's docstring says which to use when)."""
 
     api_url: str
     workdir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    process: bool = False
 
     @property
     def staging(self) -> Path:
@@ -168,7 +195,7 @@ class Connector:
 
     def _write(self, name: str, content: Any) -> str:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        path = self.workdir / name
+        path = self.workdir.resolve() / name
         path.write_text(json.dumps(content))
         return str(path)
 
@@ -192,13 +219,69 @@ class Connector:
         one a re-run starts from, and the downloads it did after that state are exactly
         the ones in flight at the kill.
         """
-        command = [*connector_command(), verb]
+        arguments = [verb]
         if config is not None:
-            command += ["--config", self._write("config.json", config)]
+            arguments += ["--config", self._write("config.json", config)]
         if catalog is not None:
-            command += ["--catalog", self._write("catalog.json", catalog)]
+            arguments += ["--catalog", self._write("catalog.json", catalog)]
         if state is not None:
-            command += ["--state", self._write("state.json", state)]
+            arguments += ["--state", self._write("state.json", state)]
+        in_process = not (
+            self.process
+            or kill_after_records is not None
+            or any(name in self.extra_env for name in START_UP_VARIABLES)
+        )
+        if in_process:
+            return self._run_in_process(arguments, on_message)
+        return self._run_process(arguments, timeout, kill_after_records, on_message, kill_counts)
+
+    def _run_in_process(
+        self, arguments: list[str], on_message: Callable[[dict[str, Any]], None] | None
+    ) -> ConnectorRun:
+        """`timeout` does not apply: pytest-timeout stops a run that hangs."""
+        from tests.in_process import (  # imports airbyte-cdk
+            CallbackFailed,
+            launch_in_process,
+            parse_line,
+        )
+
+        messages: list[dict[str, Any]] = []
+        noise: list[str] = []
+
+        def take(line: str) -> None:
+            message = parse_line(line)
+            if message is None:
+                noise.append(f"{line}\n")
+                return
+            messages.append(message)
+            if on_message is not None:
+                on_message(message)
+
+        started = time.monotonic()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            returncode, stderr = launch_in_process(arguments, self.env(), self.workdir, take)
+        except CallbackFailed as failed:
+            raise failed.error from None  # `on_message` failed: as if it ran in this test
+        (self.workdir / f"{arguments[0]}.stderr").write_text(stderr)
+        return ConnectorRun(
+            returncode=returncode,
+            messages=messages,
+            stdout_noise=noise,
+            stderr=stderr,
+            seconds=time.monotonic() - started,
+        )
+
+    def _run_process(
+        self,
+        arguments: list[str],
+        timeout: float,
+        kill_after_records: int | None,
+        on_message: Callable[[dict[str, Any]], None] | None,
+        kill_counts: Collection[str],
+    ) -> ConnectorRun:
+        verb = arguments[0]
+        command = [*connector_command(), *arguments]
         started = time.monotonic()
         self.workdir.mkdir(parents=True, exist_ok=True)
         stderr_file = self.workdir / f"{verb}.stderr"

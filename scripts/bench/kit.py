@@ -110,6 +110,7 @@ class Bench:
             api_url=sandbox.api_url,
             workdir=workdir,
             extra_env={"AIRBYTE_STAGING_DIRECTORY": str(staging), "PYTHONPATH": path},
+            process=True,  # measured: its CPU time and peak memory
         )
 
     def heading(self) -> str:

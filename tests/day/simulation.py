@@ -179,6 +179,7 @@ def run_day(workdir: Path, syncs: int = SYNCS) -> DayOutcome:
                 sandbox.api_url,
                 workdir,
                 extra_env={"LD_PRELOAD": library, "FAKETIME": f"{offset:+d}s"},
+                process=True,  # libfaketime moves the clock of a process it is loaded into
             )
             run = sequence.take(connector.run("read", configs[k], configured, sequence.state))
             log = sandbox.requests_log(host="api")

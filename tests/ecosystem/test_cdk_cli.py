@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from aircall_sandbox.testing import Sandbox
 from tests.ecosystem.support import ROOT, SEEDED
 
@@ -31,6 +33,7 @@ CONNECTOR_FILES = (
 CLI_ARGS = ["connector", "test", "--pytest-arg=-m", "--pytest-arg=not image_tests"]
 
 
+@pytest.mark.slow  # the CLI runs its own pytest of the standard tests: 30 to 40 s
 def test_airbyte_cdk_connector_test_passes(tmp_path: Path) -> None:
     checkout = tmp_path / "source-aircall-salescaling"
     checkout.mkdir()

@@ -1,4 +1,5 @@
-"""Integration tests: the connector runs as a process against the sandbox on loopback."""
+"""Integration tests: the connector runs against the sandbox on loopback (in the test
+process, or as a process where the process is what is tested: tests/harness.py)."""
 
 from __future__ import annotations
 

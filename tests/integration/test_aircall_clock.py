@@ -37,6 +37,7 @@ def connector_ahead(sandbox: Sandbox, workdir: Path, sandbox_offset: int) -> Con
         sandbox.api_url,
         workdir,
         extra_env={"LD_PRELOAD": library, "FAKETIME": f"{sandbox_offset + AHEAD:+d}s"},
+        process=True,  # libfaketime moves the clock of a process it is loaded into
     )
 
 

@@ -1,4 +1,4 @@
-"""The Aircall AI streams over sequences of syncs: the connector as a process against the
+"""The Aircall AI streams over sequences of syncs: the connector against the
 sandbox, the sandbox's clock moved between syncs (the connector takes each sync's time
 from Aircall's `Date` header)."""
 

@@ -1,4 +1,4 @@
-"""What the connector process prints, as a destination reads it: every schema field in
+"""What the connector prints, as a destination reads it: every schema field in
 every record (nulls written, not left out), and a STATE after each batch."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The connector as a process against the sandbox's strictest rate limit, and what
+"""The connector against the sandbox's strictest rate limit, and what
 `check` costs in requests."""
 
 from __future__ import annotations

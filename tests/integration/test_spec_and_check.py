@@ -1,4 +1,4 @@
-"""`spec` and `check`, run as a process against the sandbox."""
+"""`spec` and `check`, run against the sandbox."""
 
 from __future__ import annotations
 

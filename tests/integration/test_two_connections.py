@@ -21,8 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from aircall_sandbox.testing import Sandbox
 from tests.harness import Connector, ConnectorRun, catalog
+
+# Two processes paced at the company's real rates, side by side: 20 to 50 s each (`make slow`).
+pytestmark = pytest.mark.slow
 
 DAY = 86_400
 # docs/aircall-salescaling.md, "Step 5", for a company allowed 120 requests a minute:
@@ -95,8 +100,9 @@ def run_both_at_once(
     first_sync_max_calls: int,
 ) -> TwoSyncs:
     """Start the records sync and the files sync as two processes, then wait for both."""
-    records = Connector(api_url=sandbox.api_url, workdir=workdir / "records")
-    files = Connector(api_url=sandbox.api_url, workdir=workdir / "files")
+    # Processes: two syncs at once (in-process runs take turns).
+    records = Connector(api_url=sandbox.api_url, workdir=workdir / "records", process=True)
+    files = Connector(api_url=sandbox.api_url, workdir=workdir / "files", process=True)
     common: dict[str, Any] = {"first_sync_max_calls": first_sync_max_calls}
     records_config = sandbox.config(
         requests_per_minute=records_pace, import_window_days=RECORDS_WINDOW_DAYS, **common

@@ -1,5 +1,6 @@
-"""Reliability and security tests: the connector runs as a process against the
-sandbox on loopback; see docs/reliability.md for what is tested and the figures."""
+"""Reliability and security tests: the connector runs against the sandbox on loopback
+(in the test process; as a process where a test kills it or reads all a process writes:
+tests/harness.py); see docs/reliability.md for what is tested and the figures."""
 
 from __future__ import annotations
 

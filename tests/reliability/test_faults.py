@@ -1,4 +1,4 @@
-"""Fault injection: the connector runs as a process against a sandbox that fails.
+"""Fault injection: the connector runs against a sandbox that fails.
 
 For every fault the `calls` and `recordings` a sync emits equal those of a fault-free
 run on the same sandbox state, and the sync ends with exit 0, or with a clear error

@@ -54,7 +54,9 @@ def _neutral(sandbox: Sandbox) -> Iterator[None]:
 @pytest.fixture
 def debug(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Run the connector as `main.py <verb> --debug ...` (the CDK wants the flag after
-    the verb; the harness puts the verb last, so a launcher moves it)."""
+    the verb; the harness puts the verb last, so a launcher moves it). The tests that use
+    it run a process (`process=True`): what they check is all the process writes, stdout
+    and stderr."""
     launcher = tmp_path / "debug_main.py"
     launcher.write_text(
         "import runpy, sys\n"
@@ -82,7 +84,7 @@ def assert_no_secret(node: str, run: ConnectorRun, *secrets: tuple[str, str]) ->
 def test_the_token_never_appears_in_a_successful_debug_read(
     node: str, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    run = Connector(sandbox.api_url, tmp_path).run(
+    run = Connector(sandbox.api_url, tmp_path, process=True).run(
         "read", sandbox.config(first_sync_max_calls=10), ALL_STREAMS
     )
     assert run.returncode == 0 and run.ids("recordings")
@@ -94,7 +96,7 @@ def test_the_token_never_appears_when_retries_log_failed_requests(
     node: str, sandbox: Sandbox, tmp_path: Path
 ) -> None:
     sandbox.set_faults(error_next=1, burst_429=1, reset_after_seconds=0.2)
-    run = Connector(sandbox.api_url, tmp_path).run(
+    run = Connector(sandbox.api_url, tmp_path, process=True).run(
         "read", sandbox.config(first_sync_max_calls=10), ALL_STREAMS
     )
     assert run.returncode == 0
@@ -105,7 +107,7 @@ def test_the_token_never_appears_when_retries_log_failed_requests(
 def test_neither_token_appears_when_a_revoked_token_fails_the_sync(
     node: str, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    run = Connector(sandbox.api_url, tmp_path).run(
+    run = Connector(sandbox.api_url, tmp_path, process=True).run(
         "read", sandbox.config(api_token=REVOKED), ALL_STREAMS
     )
     assert run.returncode != 0 and run.errors()
@@ -116,7 +118,9 @@ def test_neither_token_appears_when_a_revoked_token_fails_the_sync(
 def test_the_token_never_appears_in_a_check_with_a_revoked_token(
     node: str, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    run = Connector(sandbox.api_url, tmp_path).run("check", sandbox.config(api_token=REVOKED))
+    run = Connector(sandbox.api_url, tmp_path, process=True).run(
+        "check", sandbox.config(api_token=REVOKED)
+    )
     assert run.connection_status()["status"] == "FAILED"
     assert_no_secret(node, run, (API_ID, TOKEN), (API_ID, REVOKED))
 
@@ -129,7 +133,9 @@ def test_the_token_never_appears_in_the_traceback_of_a_crashed_sync(
     its trace (stack included) must not carry the credentials either."""
     with ApiProxy(sandbox.api_url, sandbox.storage_url) as proxy:
         proxy.on_page = lambda page: {**page, "calls": None}
-        run = Connector(proxy.url, tmp_path).run("read", sandbox.config(), ALL_STREAMS)
+        run = Connector(proxy.url, tmp_path, process=True).run(
+            "read", sandbox.config(), ALL_STREAMS
+        )
     assert run.returncode != 0
     assert any(e.get("stack_trace") for e in run.errors())
     assert_no_secret(node, run, (API_ID, TOKEN))
@@ -142,7 +148,7 @@ def test_the_token_never_appears_when_the_api_is_unreachable(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
-    connector = Connector(f"http://127.0.0.1:{closed}", tmp_path)
+    connector = Connector(f"http://127.0.0.1:{closed}", tmp_path, process=True)
     run = connector.run("check", sandbox.config(), timeout=120)
     assert run.connection_status()["status"] == "FAILED"
     assert_no_secret(node, run, (API_ID, TOKEN))

@@ -30,10 +30,12 @@ def test_different_seeds_give_different_accounts() -> None:
     assert a != b
 
 
-def test_12000_calls_generate() -> None:
-    """How fast is the bench's business (`make bench`, scale): a timed assertion here
-    failed on a loaded machine while the generator was as fast as ever."""
+def test_12000_calls_generate_in_well_under_a_second() -> None:
+    # CPU time, not wall time: on a machine shared with other work, the wall clock also
+    # counts the time other processes had the core.
+    started = time.process_time()
     world = generate_world(7, calls=12_000, start_time=NOW)
+    assert time.process_time() - started < 1.0
     assert len(world.calls) == 12_000
 
 
