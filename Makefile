@@ -58,7 +58,7 @@ FAKETIME_LIB = $(firstword $(wildcard /usr/lib/*/faketime/libfaketime.so.1))
 day: $(DEV)
 	@if [ -z "$(FAKETIME_LIB)" ]; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq faketime; \
+		flock /tmp/source-aircall-apt.lock sh -c "$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq faketime"; \
 	fi
 	AIRCALL_DAY=1 $(PY) -m pytest -q -p no:cacheprovider tests/day
 

@@ -58,9 +58,13 @@ install_packages() {
     command -v debootstrap > /dev/null || missing+=(debootstrap)
     [ "${#missing[@]}" -eq 0 ] && return 0
     say "installing ${missing[*]} from Debian's packages"
-    as_root apt-get update -qq > "$WORK/apt.log" 2>&1 \
-        && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" \
-            >> "$WORK/apt.log" 2>&1
+    # One apt at a time: .ci/run runs `make day`, which may install faketime, beside this.
+    (
+        flock 9
+        as_root apt-get update -qq > "$WORK/apt.log" 2>&1 \
+            && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" \
+                >> "$WORK/apt.log" 2>&1
+    ) 9> /tmp/source-aircall-apt.lock
 }
 
 engine() {
