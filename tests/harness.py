@@ -56,6 +56,24 @@ AI_STREAMS = (
     "predicted_csat",
 )
 ALL_STREAMS = ("users", "calls", "recordings", *AI_STREAMS, "import_decisions")
+# The fields of every `users` record (the contract: README, schemas/users.json).
+USER_FIELDS = (
+    "id",
+    "name",
+    "email",
+    "created_at",
+    "available",
+    "availability_status",
+    "time_zone",
+    "language",
+    "extension",
+    "state",
+    "substatus",
+    "default_number_id",
+    "wrap_up_time",
+    "salescaling_user",
+    "_ab_cdc_deleted_at",
+)
 
 
 def connector_command() -> list[str]:
