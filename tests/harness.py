@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aircall_sandbox.scenario import AccountShape
+
 if TYPE_CHECKING:
     from aircall_sandbox.testing import Sandbox
 
@@ -74,6 +76,19 @@ USER_FIELDS = (
     "salescaling_user",
     "_ab_cdc_deleted_at",
 )
+
+
+def sandbox_account(sandbox: Sandbox) -> tuple[AccountShape, int]:
+    """The sandbox's account as a day scenario draws from it, and its next call id."""
+    shape = sandbox.account_shape()
+    account = AccountShape(
+        user_ids=tuple(shape["user_ids"]),
+        recording_number_ids=tuple(shape["recording_number_ids"]),
+        silent_number_ids=tuple(shape["silent_number_ids"]),
+        contact_ids=tuple(shape["contact_ids"]),
+        salescaling_user_ids=tuple(shape["salescaling_user_ids"]),
+    )
+    return account, int(shape["next_call_id"])
 
 
 def connector_command() -> list[str]:
