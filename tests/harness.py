@@ -33,6 +33,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -372,6 +373,19 @@ class Connector:
             cpu_seconds=usage.ru_utime + usage.ru_stime,
             peak_rss_kib=usage.ru_maxrss,
         )
+
+
+def requests_by_kind(sandbox: Sandbox) -> Counter[str]:
+    """The sandbox's API requests since its log was cleared: listing pages by path,
+    lookups of one call by id (`lookup`), and asks for an AI resource of a call
+    (`insight`)."""
+
+    def kind(path: str) -> str:
+        if not path.startswith("/v1/calls/"):
+            return path
+        return "lookup" if path.count("/") == 3 else "insight"
+
+    return Counter(kind(str(entry["path"])) for entry in sandbox.requests_log(host="api"))
 
 
 def first_sync_requests(
