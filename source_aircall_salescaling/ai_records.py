@@ -80,6 +80,38 @@ def _user_ref(value: Any) -> int | None:
     return _whole(value)
 
 
+def _read(item: Mapping[str, Any], shape: Mapping[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    """The fields of `shape`, each read from `item` by its own function."""
+    return {name: read(item.get(name)) for name, read in shape.items()}
+
+
+_UTTERANCE: dict[str, Callable[[Any], Any]] = {
+    "start_time": _number,
+    "end_time": _number,
+    "participant_type": _text,
+    "user_id": _whole,
+    "ai_voice_agent_id": _whole,
+    "phone_number": _text,
+    "text": _text,
+}
+_PARTICIPANT: dict[str, Callable[[Any], Any]] = {
+    "type": _text,
+    "phone_number": _text,
+    "user_id": _whole,
+    "ai_voice_agent_id": _whole,
+    "value": _text,
+}
+# who wrote an action item or a playbook result, and when
+_AUTHORED: dict[str, Callable[[Any], Any]] = {
+    "ai_generated": _flag,
+    "created_at": aircall_time,
+    "updated_at": aircall_time,
+    "created_by": _user_ref,
+    "updated_by": _user_ref,
+}
+_ACTION_ITEM: dict[str, Callable[[Any], Any]] = {"id": _whole, "content": _text, **_AUTHORED}
+
+
 def transcription_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     transcription = _object(body, "transcription")
     content = transcription.get("content")
@@ -89,16 +121,7 @@ def transcription_fields(body: Mapping[str, Any]) -> dict[str, Any]:
         "type": _text(transcription.get("type")),
         "language": _text(content.get("language")),
         "utterances": [
-            {
-                "start_time": _number(u.get("start_time")),
-                "end_time": _number(u.get("end_time")),
-                "participant_type": _text(u.get("participant_type")),
-                "user_id": _whole(u.get("user_id")),
-                "ai_voice_agent_id": _whole(u.get("ai_voice_agent_id")),
-                "phone_number": _text(u.get("phone_number")),
-                "text": _text(u.get("text")),
-            }
-            for u in _items(content.get("utterances"))
+            _read(utterance, _UTTERANCE) for utterance in _items(content.get("utterances"))
         ],
     }
 
@@ -127,14 +150,8 @@ def sentiments_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": _whole(sentiment.get("id")),
         "participants": [
-            {
-                "type": _text(p.get("type")),
-                "phone_number": _text(p.get("phone_number")),
-                "user_id": _whole(p.get("user_id")),
-                "ai_voice_agent_id": _whole(p.get("ai_voice_agent_id")),
-                "value": _text(p.get("value")),
-            }
-            for p in _items(sentiment.get("participants"))
+            _read(participant, _PARTICIPANT)
+            for participant in _items(sentiment.get("participants"))
         ],
     }
 
@@ -144,18 +161,7 @@ def action_items_fields(body: Mapping[str, Any]) -> dict[str, Any]:
         raise PayloadError("the answer has no 'action_items' list")
     return {
         "id": None,  # the list has no id of its own; each item has one
-        "action_items": [
-            {
-                "id": _whole(item.get("id")),
-                "content": _text(item.get("content")),
-                "ai_generated": _flag(item.get("ai_generated")),
-                "created_at": aircall_time(item.get("created_at")),
-                "updated_at": aircall_time(item.get("updated_at")),
-                "created_by": _user_ref(item.get("created_by")),
-                "updated_by": _user_ref(item.get("updated_by")),
-            }
-            for item in _items(body.get("action_items"))
-        ],
+        "action_items": [_read(item, _ACTION_ITEM) for item in _items(body.get("action_items"))],
     }
 
 
@@ -179,11 +185,7 @@ def playbook_result_fields(body: Mapping[str, Any]) -> dict[str, Any]:
             {"name": _text(topic.get("name")), "result": topic.get("result")}
             for topic in _items(result.get("playbook_result_topics"))
         ],
-        "ai_generated": _flag(result.get("ai_generated")),
-        "created_at": aircall_time(result.get("created_at")),
-        "updated_at": aircall_time(result.get("updated_at")),
-        "created_by": _user_ref(result.get("created_by")),
-        "updated_by": _user_ref(result.get("updated_by")),
+        **_read(result, _AUTHORED),
     }
 
 

@@ -291,12 +291,17 @@ def _sentence(
     size_bytes: int | None,
 ) -> str:
     if rule == NOT_SALESCALING_USER:
+        taker = _email_of(call.transferred_to)
+        if email is None and taker is not None:
+            return (
+                f"The call was transferred to {taker}, who is not one of the Salescaling "
+                "users: add them in Salescaling or fix it in Aircall (Users)."
+            )
         if email is None:
             return (
                 "No agent took this call (for example a call missed in the IVR), so it "
                 "belongs to no Salescaling user."
             )
-        taker = _email_of(call.transferred_to)
         if taker is not None:
             return (
                 f"Neither the agent's Aircall email {email} nor {taker}, to whom the call was "

@@ -33,10 +33,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from aircall_sandbox.scenario import AccountShape
 
 if TYPE_CHECKING:
     from aircall_sandbox.testing import Sandbox
@@ -56,6 +59,37 @@ AI_STREAMS = (
     "predicted_csat",
 )
 ALL_STREAMS = ("users", "calls", "recordings", *AI_STREAMS, "import_decisions")
+# The fields of every `users` record (the contract: README, schemas/users.json).
+USER_FIELDS = (
+    "id",
+    "name",
+    "email",
+    "created_at",
+    "available",
+    "availability_status",
+    "time_zone",
+    "language",
+    "extension",
+    "state",
+    "substatus",
+    "default_number_id",
+    "wrap_up_time",
+    "salescaling_user",
+    "_ab_cdc_deleted_at",
+)
+
+
+def sandbox_account(sandbox: Sandbox) -> tuple[AccountShape, int]:
+    """The sandbox's account as a day scenario draws from it, and its next call id."""
+    shape = sandbox.account_shape()
+    account = AccountShape(
+        user_ids=tuple(shape["user_ids"]),
+        recording_number_ids=tuple(shape["recording_number_ids"]),
+        silent_number_ids=tuple(shape["silent_number_ids"]),
+        contact_ids=tuple(shape["contact_ids"]),
+        salescaling_user_ids=tuple(shape["salescaling_user_ids"]),
+    )
+    return account, int(shape["next_call_id"])
 
 
 def connector_command() -> list[str]:
@@ -339,6 +373,19 @@ class Connector:
             cpu_seconds=usage.ru_utime + usage.ru_stime,
             peak_rss_kib=usage.ru_maxrss,
         )
+
+
+def requests_by_kind(sandbox: Sandbox) -> Counter[str]:
+    """The sandbox's API requests since its log was cleared: listing pages by path,
+    lookups of one call by id (`lookup`), and asks for an AI resource of a call
+    (`insight`)."""
+
+    def kind(path: str) -> str:
+        if not path.startswith("/v1/calls/"):
+            return path
+        return "lookup" if path.count("/") == 3 else "insight"
+
+    return Counter(kind(str(entry["path"])) for entry in sandbox.requests_log(host="api"))
 
 
 def first_sync_requests(

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import math
 import random
+from pathlib import Path
 
 import pytest
 
+from source_aircall_salescaling.config import parse_config
+from source_aircall_salescaling.sync.context import SyncContext, SyncRequest
 from source_aircall_salescaling.sync.emitted import pack_emitted, to_the_minute, unpack_emitted
 from source_aircall_salescaling.sync.recheck import (
     DAY_SECONDS,
+    EMITTED_KEY,
     RecheckCursor,
     lookups_allowed,
     plan_recheck,
@@ -123,3 +128,34 @@ def test_the_emitted_calls_of_ten_thousand_calls_a_day_stay_small() -> None:
         f"{len(minutes) / 1024:.0f} KiB, 8 streams {total / 1024:.0f} KiB"
     )
     assert total < 400 * 1024
+
+
+def test_the_exact_starts_of_a_large_deletion_are_read_from_the_saved_lists_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each deleted call is reported with its exact start: the saved lists are unpacked
+    and gathered once per sync, not once per deleted call."""
+    exact = {call_id: START + call_id for call_id in range(1, 2_001)}
+    states = {
+        "recordings": {EMITTED_KEY: pack_emitted(exact, exact=True)},
+        "import_decisions": {EMITTED_KEY: pack_emitted({5_000: START + 7}, exact=True)},
+        "calls": {EMITTED_KEY: pack_emitted(exact, exact=False)},
+    }
+    request = SyncRequest(dict.fromkeys(states, True), states)
+    config = parse_config(
+        {"api_id": "id", "api_token": "token", "salescaling_user_emails": ["ana@example.com"]},
+        environ={"AIRCALL_API_URL": "https://api.aircall.io"},
+    )
+    context = SyncContext(config, logging.getLogger("test_recheck"), request, tmp_path)
+    reads: list[str] = []
+    emitted_by = context.emitted_by
+
+    def counted(stream: str) -> tuple[dict[int, int], bool]:
+        reads.append(stream)
+        return emitted_by(stream)
+
+    monkeypatch.setattr(context, "emitted_by", counted)
+    starts = [context.exact_start(call_id) for call_id in [*exact, 5_000, 9_999]]
+
+    assert starts == [*exact.values(), START + 7, None]
+    assert len(reads) <= len(states)

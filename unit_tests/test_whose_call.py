@@ -92,3 +92,14 @@ def test_the_decision_record_carries_the_salescaling_agent_beside_the_agent() ->
 
     assert record["user"]["email"] == "bo@example.com"
     assert record["salescaling_agent"] == {"id": 7, "name": "Ana", "email": "ana@example.com"}
+
+
+def test_a_call_without_a_first_agent_transferred_to_another_agent_names_that_agent() -> None:
+    """No `user`, but taken over by a transfer: an agent did take it, and the sentence
+    says who, not that nobody did."""
+    call = RECORDED.by_nobody().transferred_to_agent("bo@example.com", user_id=8).parsed()
+
+    decision = decide(call, NOT_SALESCALING_USER, CONFIG, NOW)
+
+    assert "bo@example.com" in decision.reason
+    assert "No agent took this call" not in decision.reason

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from source_aircall_salescaling.aircall.payload import (
     Agent,
@@ -71,6 +71,9 @@ class CallDetails:
     teams: tuple[Team, ...]
 
 
+_Mark = TypeVar("_Mark", Tag, Comment)
+
+
 def _whole(value: Any) -> int | None:
     return value if type(value) is int else None
 
@@ -119,6 +122,31 @@ def _number(number: Mapping[str, Any] | None) -> AircallNumber | None:
     )
 
 
+def _marks(
+    cls: type[_Mark],
+    items: list[Mapping[str, Any]] | tuple[()],
+    what: str,
+    text: str,
+    by: str,
+    at: str,
+) -> tuple[_Mark, ...]:
+    """Tags and comments alike: an id, a text, who added it and when."""
+    if not items:
+        return ()
+    return tuple(
+        _frozen(
+            cls,
+            {
+                "id": _whole(item.get("id")),
+                text: _optional_str(item.get(text)),
+                by: _someone(item.get(by), f"{what}.{by}"),
+                at: _moment(item.get(at)),
+            },
+        )
+        for item in items
+    )
+
+
 def parse_details(raw: Mapping[str, Any], number: Mapping[str, Any] | None) -> CallDetails:
     """The details of a call payload; `number` is its `number` object, already checked."""
     get = raw.get
@@ -128,38 +156,8 @@ def parse_details(raw: Mapping[str, Any], number: Mapping[str, Any] | None) -> C
         _items(get("comments")),
         _items(get("teams")),
     )
-    tags = (
-        tuple(
-            _frozen(
-                Tag,
-                {
-                    "id": _whole(tag.get("id")),
-                    "name": _optional_str(tag.get("name")),
-                    "tagged_by": _someone(tag.get("tagged_by"), "tag.tagged_by"),
-                    "tagged_at": _moment(tag.get("tagged_at")),
-                },
-            )
-            for tag in raw_tags
-        )
-        if raw_tags
-        else ()
-    )
-    comments = (
-        tuple(
-            _frozen(
-                Comment,
-                {
-                    "id": _whole(comment.get("id")),
-                    "content": _optional_str(comment.get("content")),
-                    "posted_by": _someone(comment.get("posted_by"), "comment.posted_by"),
-                    "posted_at": _moment(comment.get("posted_at")),
-                },
-            )
-            for comment in raw_comments
-        )
-        if raw_comments
-        else ()
-    )
+    tags = _marks(Tag, raw_tags, "tag", "name", "tagged_by", "tagged_at")
+    comments = _marks(Comment, raw_comments, "comment", "content", "posted_by", "posted_at")
     teams = (
         tuple(
             _frozen(Team, {"id": _whole(team.get("id")), "name": _optional_str(team.get("name"))})

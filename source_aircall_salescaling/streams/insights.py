@@ -138,24 +138,27 @@ class InsightsStream(StreamIdentity, ImportedCallsStream):
         when due and within the slot; None when not asked."""
         shared = self.context.ai_asks.transcriptions
         if call_id not in shared:
-            if not wait.due(self.lookback, self.context.sync_time):
-                return None
-            if self.quota <= 0:
-                self.left_for_later += 1
-                self.context.ai_asks.left_for_later += 1
+            if not self.may_ask(wait):
                 return None
             shared[call_id] = self.request(call_id, TRANSCRIPTION)
         return shared[call_id]
 
     def own(self, call_id: int, wait: InsightWait) -> Answer | None:
         """This stream's resource, once the transcription is there; None when not asked."""
-        if not wait.due(self.lookback, self.context.sync_time):
+        if not self.may_ask(wait):
             return None
+        return self.request(call_id, self.kind.resource)
+
+    def may_ask(self, wait: InsightWait) -> bool:
+        """Whether a request is due and within the slot; one more left for later when it
+        is due but the slot is spent."""
+        if not wait.due(self.lookback, self.context.sync_time):
+            return False
         if self.quota <= 0:
             self.left_for_later += 1
             self.context.ai_asks.left_for_later += 1
-            return None
-        return self.request(call_id, self.kind.resource)
+            return False
+        return True
 
     def forbid(self, message: str, licence: str) -> None:
         """A 403: one warning, no further request in this sync."""

@@ -118,6 +118,7 @@ class SyncContext:
         )
         self._recheck: Recheck | None = None
         self._emitted: dict[str, tuple[dict[int, int], bool]] = {}
+        self._exact_lists: list[dict[int, int]] | None = None  # `exact_start`'s
 
     @property
     def bounds(self) -> SyncBounds:
@@ -256,10 +257,16 @@ class SyncContext:
         return set().union(*lists) if lists else None
 
     def exact_start(self, call_id: int) -> int | None:
-        """A call's exact start from any old list that keeps them, if one does."""
-        for name in self._recheck_streams():
-            calls, exact = self.emitted_by(name)
-            if exact and call_id in calls:
+        """A call's exact start from any old list that keeps them, if one does. The lists
+        are gathered once: a sync may ask for every call of a large deletion."""
+        if self._exact_lists is None:
+            self._exact_lists = []
+            for name in self._recheck_streams():
+                calls, exact = self.emitted_by(name)
+                if exact:
+                    self._exact_lists.append(calls)
+        for calls in self._exact_lists:
+            if call_id in calls:
                 return calls[call_id]
         return None
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aircall_sandbox.scenario import AccountShape, DayScenario, generate_day, scenario_to_json
+from aircall_sandbox.scenario import DayScenario, generate_day, scenario_to_json
 from aircall_sandbox.testing import Sandbox
 from tests.day.oracle import DayExpectation, Emitted, SyncConfig, expect_day
 from tests.day.oracle_decisions import DecisionsExpectation, expect_decisions
@@ -41,7 +41,7 @@ from tests.day.oracle_insights import (
     expect_insights,
 )
 from tests.day.oracle_removals import RemovalsExpectation, expect_removals, removal_of
-from tests.harness import Connector, ConnectorRun, catalog
+from tests.harness import Connector, ConnectorRun, catalog, sandbox_account
 from tests.reliability.support import Sequence, incomplete_final_files, sha256_of
 
 SEED = 11
@@ -125,15 +125,8 @@ def oracle_config(config: dict[str, Any]) -> SyncConfig:
 
 
 def build_scenario(sandbox: Sandbox) -> DayScenario:
-    shape = sandbox.account_shape()
-    account = AccountShape(
-        user_ids=tuple(shape["user_ids"]),
-        recording_number_ids=tuple(shape["recording_number_ids"]),
-        silent_number_ids=tuple(shape["silent_number_ids"]),
-        contact_ids=tuple(shape["contact_ids"]),
-        salescaling_user_ids=tuple(shape["salescaling_user_ids"]),
-    )
-    return generate_day(SEED, DAY_START, account, int(shape["next_call_id"]), deletions=True)
+    account, next_call_id = sandbox_account(sandbox)
+    return generate_day(SEED, DAY_START, account, next_call_id, deletions=True)
 
 
 def run_day(workdir: Path, syncs: int = SYNCS) -> DayOutcome:

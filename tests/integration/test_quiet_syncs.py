@@ -20,7 +20,7 @@ import pytest
 
 from aircall_sandbox.testing import Sandbox
 from source_aircall_salescaling.sync.plan import MAX_LOOKUPS_PER_SYNC
-from tests.harness import AI_STREAMS, Connector, catalog
+from tests.harness import AI_STREAMS, Connector, catalog, requests_by_kind
 
 CALLS_A_DAY = 10_000
 QUIET_BEFORE = 3 * 3_600  # the day's last call started this long before the first sync
@@ -35,17 +35,6 @@ def busy_day() -> Iterator[Sandbox]:
     with Sandbox(seed=5, users=8, calls=0, rate_limit=0) as sandbox:
         sandbox.add_bulk_calls(CALLS_A_DAY, spread_seconds=86_400, end_ago_seconds=QUIET_BEFORE)
         yield sandbox
-
-
-def requests_by_kind(sandbox: Sandbox) -> Counter[str]:
-    """Listing pages, lookups of one call by id, and asks for an AI resource of a call."""
-
-    def kind(path: str) -> str:
-        if not path.startswith("/v1/calls/"):
-            return path
-        return "lookup" if path.count("/") == 3 else "insight"
-
-    return Counter(kind(str(entry["path"])) for entry in sandbox.requests_log(host="api"))
 
 
 def quiet_sync(

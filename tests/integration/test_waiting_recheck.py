@@ -12,26 +12,16 @@ Counted in the sandbox's request log.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from pathlib import Path
 
 from aircall_sandbox.testing import Sandbox
 from source_aircall_salescaling.sync.plan import MAX_LOOKUPS_PER_SYNC
-from tests.harness import Connector, SyncSequence, catalog
+from tests.harness import Connector, SyncSequence, catalog, requests_by_kind
 
 CALLS_A_DAY = 10_000
 WAITING = 40
 PAGE = 50
 SYNCS_A_DAY = 96
-
-
-def requests_by_kind(sandbox: Sandbox) -> Counter[str]:
-    def kind(path: str) -> str:
-        if not path.startswith("/v1/calls/"):
-            return path
-        return "lookup" if path.count("/") == 3 else "insight"
-
-    return Counter(kind(str(entry["path"])) for entry in sandbox.requests_log(host="api"))
 
 
 def removal_share(calls_in_window: int) -> int:

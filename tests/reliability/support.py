@@ -22,6 +22,15 @@ from tests.harness import Connector, ConnectorRun
 from tests.oracle import MIB
 
 FINAL_NAME = re.compile(r"^\d+\.(mp3|wav|ogg|m4a|webm)$")
+# Aircall's body of an application error, all four text fields set (aircall/errors.py).
+APPLICATION_ERROR = {
+    "error": "Bad Request",
+    "message": "BAD_REQUEST",
+    "errors": "Injected by the reliability tests",
+    "troubleshoot": "BAD_REQUEST",
+    "success": False,
+    "data": None,
+}
 
 # --------------------------------------------------------------------------- figures
 # What the README's "Reliability" section quotes, summed over the session and shown by

@@ -22,6 +22,7 @@ from tests.harness import Connector, ConnectorRun, catalog
 from tests.oracle import done_calls, eligible_calls, newest
 from tests.reliability.proxy import ApiProxy
 from tests.reliability.support import (
+    APPLICATION_ERROR,
     Sequence,
     clear_failure,
     count,
@@ -34,14 +35,6 @@ from tests.reliability.support import (
 
 CAP = 40
 CATALOG = catalog(["users", "calls", "recordings"], include_files=True)
-APPLICATION_ERROR = {
-    "error": "Bad Request",
-    "message": "BAD_REQUEST",
-    "errors": "Injected by the reliability tests",
-    "troubleshoot": "BAD_REQUEST",
-    "success": False,
-    "data": None,
-}
 
 
 @pytest.fixture(scope="module")

@@ -12,17 +12,10 @@ import pytest
 from aircall_sandbox.testing import Sandbox
 from tests.harness import Connector, catalog
 from tests.reliability.proxy import ApiProxy
+from tests.reliability.support import APPLICATION_ERROR
 
 USERS = catalog(["users"])
 CALLS = catalog(["calls"])
-APPLICATION_ERROR = {
-    "error": "Bad Request",
-    "message": "BAD_REQUEST",
-    "errors": "Injected by the reliability tests",
-    "troubleshoot": "BAD_REQUEST",
-    "success": False,
-    "data": None,
-}
 
 
 @pytest.fixture

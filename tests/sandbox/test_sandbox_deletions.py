@@ -6,11 +6,11 @@ from __future__ import annotations
 from aircall_sandbox.scenario import (
     DELETED_CALL_AT,
     DELETED_RECORDING_AT,
-    AccountShape,
     generate_day,
     scenario_to_json,
 )
 from aircall_sandbox.testing import Sandbox
+from tests.harness import sandbox_account
 
 
 def test_control_endpoints_delete_a_recording_and_a_call() -> None:
@@ -26,17 +26,10 @@ def test_control_endpoints_delete_a_recording_and_a_call() -> None:
 
 def test_the_day_scenario_deletes_on_its_schedule() -> None:
     with Sandbox(seed=3, users=6, calls=0, rate_limit=0) as sandbox:
-        shape = sandbox.account_shape()
-        account = AccountShape(
-            tuple(shape["user_ids"]),
-            tuple(shape["recording_number_ids"]),
-            tuple(shape["silent_number_ids"]),
-            tuple(shape["contact_ids"]),
-            tuple(shape["salescaling_user_ids"]),
-        )
+        account, next_call_id = sandbox_account(sandbox)
         start = (sandbox.now() // 86_400 - 2) * 86_400
         scenario = generate_day(
-            5, start, account, int(shape["next_call_id"]), calls=60, history=30, deletions=True
+            5, start, account, next_call_id, calls=60, history=30, deletions=True
         )
         recording = next(c for c in scenario.history if c.recording_deleted_at is not None)
         call = next(

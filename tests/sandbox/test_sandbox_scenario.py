@@ -18,6 +18,7 @@ from aircall_sandbox.scenario import (
     scenario_to_json,
 )
 from aircall_sandbox.testing import Sandbox
+from tests.harness import sandbox_account
 
 SHAPE = AccountShape(
     user_ids=(1, 2, 3, 4),
@@ -31,16 +32,9 @@ SHAPE = AccountShape(
 @pytest.fixture(scope="module")
 def day(sandbox: Sandbox) -> Iterator[DayScenario]:
     """Yesterday's day, fully in the past: the horizon decides what the account shows."""
-    shape = sandbox.account_shape()
-    account = AccountShape(
-        tuple(shape["user_ids"]),
-        tuple(shape["recording_number_ids"]),
-        tuple(shape["silent_number_ids"]),
-        tuple(shape["contact_ids"]),
-        tuple(shape["salescaling_user_ids"]),
-    )
+    account, next_call_id = sandbox_account(sandbox)
     start = (sandbox.now() // 86_400 - 2) * 86_400
-    scenario = generate_day(5, start, account, int(shape["next_call_id"]), calls=120, history=10)
+    scenario = generate_day(5, start, account, next_call_id, calls=120, history=10)
     sandbox.load_scenario(scenario_to_json(scenario))
     yield scenario
     sandbox.set_horizon(None)
