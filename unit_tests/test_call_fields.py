@@ -117,6 +117,14 @@ def test_a_user_object_reads_the_same_whether_null_empty_or_absent(key: str, for
     assert fields(builder)[key] is None
 
 
+@pytest.mark.parametrize("key", ["transferred_by", "assigned_to"])
+def test_a_malformed_transferrer_or_assignee_is_read_as_none_and_keeps_the_call(key: str) -> None:
+    record = fields(ANSWERED.with_fields(**{key: {"id": "not a number", "name": "Bo"}}))
+
+    assert record[key] is None
+    assert record["user"] == {"id": 8, "name": "Bo", "email": "bo@example.com"}
+
+
 def test_the_salescaling_agent_is_the_agent_when_a_salescaling_user() -> None:
     record = fields(ANSWERED.transferred_to_agent(ANA), emails=frozenset({"bo@example.com", ANA}))
 

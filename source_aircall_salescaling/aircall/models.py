@@ -26,6 +26,7 @@ from source_aircall_salescaling.aircall.payload import (
     _optional_int,
     _optional_str,
     person,
+    person_or_none,
 )
 
 __all__ = ["Agent", "Call", "CallDetails", "Contact", "PayloadError", "User", "parse_call"]
@@ -148,9 +149,11 @@ def parse_call(raw: Any) -> Call:
         recording_url = _optional_str(get("recording"))
         agent = _agent(_object(get("user"), "user"))
         contact = _contact(_object(get("contact"), "contact"))
-        transferred_by = person(get("transferred_by"), "transferred_by")
-        transferred_to = person(get("transferred_to"), "transferred_to")
-        assigned_to = person(get("assigned_to"), "assigned_to")
+        transferred_to = person(get("transferred_to"), "transferred_to")  # decides imports
+        # Who transferred or was assigned decides nothing: a malformed one is read as
+        # none rather than costing the call (as tags and comments are, in call_details).
+        transferred_by = person_or_none(get("transferred_by"), "transferred_by")
+        assigned_to = person_or_none(get("assigned_to"), "assigned_to")
         details = parse_details(raw, number)
     except PayloadError as error:
         raise PayloadError(f"call {call_id!r}: {error}") from None

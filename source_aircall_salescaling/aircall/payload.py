@@ -86,3 +86,11 @@ def person(value: Any, what: str) -> Agent | None:
     if value is None:  # most calls: no transfer, no assignee
         return None
     return _agent(_object(value, what), what)
+
+
+def person_or_none(value: Any, what: str) -> Agent | None:
+    """`person`, with a malformed object read as no one."""
+    try:
+        return person(value, what)
+    except PayloadError:
+        return None
