@@ -9,7 +9,7 @@ import_decisions; the Aircall AI streams share the same listing, so they add no 
 request), counted in the sandbox's request log: the `/v1/calls` requests below the
 pass's top are the re-check's. Target: the pages of one pass over the window / 96,
 rounded up, plus one. The state size counts the 3 streams' states as saved, plus the
-5 Aircall AI streams' lists of emitted calls (kept to the minute, as large as
+nine Aircall AI streams' lists of emitted calls (kept to the minute, as large as
 `calls`' at most).
 """
 
@@ -106,7 +106,8 @@ def _measure_volume(bench: Bench, sandbox: Sandbox, per_day: int) -> list[Row]:
         f"({pass_pages} pages a pass), {len(emitted):,} emitted by each stream; requests "
         f"added by 4 syncs: {added}; states {size / 1024:.0f} KiB "
         f"(emitted calls: {len(exact) / 1024:.0f} KiB exact in recordings, "
-        f"{len(minutes) / 1024:.0f} KiB to the minute in each of the 7 other streams)."
+        f"{len(minutes) / 1024:.0f} KiB to the minute in each of the "
+        f"{len(STREAMS) - 1 + len(AI_STREAMS)} other streams)."
     )
     return [
         Row(
@@ -116,7 +117,8 @@ def _measure_volume(bench: Bench, sandbox: Sandbox, per_day: int) -> list[Row]:
             max(added) <= share,
         ),
         Row(
-            f"{per_day:,} calls a day: states, 8 streams ({len(emitted):,} calls emitted)",
+            f"{per_day:,} calls a day: states, {len(STREAMS) + len(AI_STREAMS)} streams "
+            f"({len(emitted):,} calls emitted by each)",
             f"{size / 1024:.0f} KiB",
             f"< {STATE_LIMIT // 1024} KiB",
             size < STATE_LIMIT,
