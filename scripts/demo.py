@@ -264,7 +264,7 @@ def remove_and_report(
     ]
     deleted = {
         stream: [
-            r.get("id", r.get("call_id"))
+            r["id" if stream == "calls" else "call_id"]  # the AI records' `id` is Aircall's
             for r in third.records(stream)
             if r.get("_ab_cdc_deleted_at") is not None
         ]
