@@ -57,12 +57,11 @@ LISTED_STREAMS = ("calls", *DECISION_STREAMS, *INSIGHT_STREAMS)
 @dataclass(frozen=True)
 class Recheck:
     """This sync's slice of the removal re-check (`sync/recheck.py`), listed once for
-    every stream: the calls listed, by id (`listed` False: the listing failed, and
-    nothing is decided this sync)."""
+    every stream: the calls listed, by id. Where the listing failed, the plan's slice is
+    empty, so nothing is decided this sync."""
 
     plan: RecheckPlan
     calls: dict[int, Call]
-    listed: bool
 
     def has_recording(self) -> dict[int, bool]:
         return {call_id: call.recording_url is not None for call_id, call in self.calls.items()}
@@ -301,5 +300,5 @@ class SyncContext:
                     listed = False
             if not listed:
                 plan = RecheckPlan(plan.high, plan.high, None, replace(plan.after, at=plan.high))
-            self._recheck = Recheck(plan, calls, listed)
+            self._recheck = Recheck(plan, calls)
         return self._recheck
