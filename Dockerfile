@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The connector image: `docker build -t airbyte/source-aircall-salescaling:0.3.0 .`
+# The connector image: `docker build -t airbyte/source-aircall-salescaling:0.3.1 .`
 # The base image's default must stay identical to connectorBuildOptions.baseImage in
 # metadata.yaml (tests/ecosystem/test_metadata.py checks it): Python 3.11, pinned by
 # digest. `--build-arg BASE_IMAGE=...` replaces it where it cannot be pulled: `make
@@ -10,7 +10,7 @@ FROM ${BASE_IMAGE}
 # Metadata first: every instruction commits a layer, and on a copying storage driver
 # (vfs, `make image-test`) one after the install copies the whole installed image again.
 LABEL io.airbyte.name="airbyte/source-aircall-salescaling" \
-      io.airbyte.version="0.3.0"
+      io.airbyte.version="0.3.1"
 # The platform ignores ENTRYPOINT and runs `eval "$AIRBYTE_ENTRYPOINT <verb> ..."`.
 ENV AIRBYTE_ENTRYPOINT="source-aircall-salescaling"
 

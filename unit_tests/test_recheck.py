@@ -10,15 +10,24 @@ import logging
 import math
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from source_aircall_salescaling.ai_records import INSIGHT_STREAM_NAMES
 from source_aircall_salescaling.config import parse_config
 from source_aircall_salescaling.sync.context import SyncContext, SyncRequest
-from source_aircall_salescaling.sync.emitted import pack_emitted, to_the_minute, unpack_emitted
+from source_aircall_salescaling.sync.emitted import (
+    pack_emitted,
+    pack_relative,
+    to_the_minute,
+    unpack_emitted,
+    unpack_relative,
+)
 from source_aircall_salescaling.sync.recheck import (
     DAY_SECONDS,
     EMITTED_KEY,
+    REMOVED_KEY,
     RecheckCursor,
     lookups_allowed,
     plan_recheck,
@@ -28,6 +37,34 @@ from source_aircall_salescaling.sync.recheck import (
 WINDOW = 14 * DAY_SECONDS
 OVERLAP = 3600
 START = 1_800_000_000
+
+
+def context_with(states: dict[str, dict[str, Any]], tmp_path: Path) -> SyncContext:
+    """A sync's context over these old states, every stream named in them selected."""
+    request = SyncRequest(dict.fromkeys(states, True), states)
+    config = parse_config(
+        {"api_id": "id", "api_token": "token", "salescaling_user_emails": ["ana@example.com"]},
+        environ={"AIRCALL_API_URL": "https://api.aircall.io"},
+    )
+    return SyncContext(config, logging.getLogger("test_recheck"), request, tmp_path)
+
+
+def ten_thousand_a_day(seed: int = 7) -> tuple[dict[int, int], dict[int, int]]:
+    """14 days of 10,000 calls a day: the done calls of Salescaling users with a recording
+    (`calls`' list, 32%), and those imported (30%), id -> started_at."""
+    rng = random.Random(seed)
+    listed: dict[int, int] = {}
+    imported: dict[int, int] = {}
+    call_id, started = 2_100_000_000, START - WINDOW
+    for _ in range(140_000):
+        call_id += rng.randint(1, 9)
+        started += rng.randint(0, 17)
+        draw = rng.random()
+        if draw < 0.32:
+            listed[call_id] = started
+        if draw < 0.3:
+            imported[call_id] = started
+    return listed, imported
 
 
 def sweep(every: int, days: int, calls_a_day: int = 0) -> tuple[dict[int, list[int]], list[int]]:
@@ -141,12 +178,7 @@ def test_the_exact_starts_of_a_large_deletion_are_read_from_the_saved_lists_once
         "import_decisions": {EMITTED_KEY: pack_emitted({5_000: START + 7}, exact=True)},
         "calls": {EMITTED_KEY: pack_emitted(exact, exact=False)},
     }
-    request = SyncRequest(dict.fromkeys(states, True), states)
-    config = parse_config(
-        {"api_id": "id", "api_token": "token", "salescaling_user_emails": ["ana@example.com"]},
-        environ={"AIRCALL_API_URL": "https://api.aircall.io"},
-    )
-    context = SyncContext(config, logging.getLogger("test_recheck"), request, tmp_path)
+    context = context_with(states, tmp_path)
     reads: list[str] = []
     emitted_by = context.emitted_by
 
@@ -159,3 +191,84 @@ def test_the_exact_starts_of_a_large_deletion_are_read_from_the_saved_lists_once
 
     assert starts == [*exact.values(), START + 7, None]
     assert len(reads) <= len(states)
+
+
+def test_an_ai_streams_list_reads_back_exactly_beside_the_list_it_was_written_against() -> None:
+    listed, imported = ten_thousand_a_day()
+    base = pack_emitted(listed, exact=False)
+    some = dict(itertools.islice(imported.items(), 0, None, 3))
+    some[2_000_000_001] = START - 3_000  # not in the base: kept beside it
+    relative = unpack_relative(pack_relative(some, "calls", base))
+    assert relative.written_beside(base)
+    assert relative.exact(base) == {k: to_the_minute(v) for k, v in some.items()}
+
+
+def test_beside_another_version_of_its_base_it_reads_every_call_the_base_had_or_removed() -> None:
+    """A sync stopped after `calls` saved (and reported a removal) but before the Aircall
+    AI stream saved: the stream's older list is read as a superset, the removed call in it."""
+    listed, imported = ten_thousand_a_day()
+    before = pack_emitted(listed, exact=False)
+    emitted = dict(itertools.islice(imported.items(), 0, None, 2))
+    relative = unpack_relative(pack_relative(emitted, "calls", before))
+    gone = next(iter(emitted))
+    newer_call = max(listed) + 5
+    kept = {k: v for k, v in listed.items() if k != gone}
+    after = pack_emitted({**kept, newer_call: START}, exact=False)
+    assert not relative.written_beside(after)
+    calls = relative.superset({**unpack_emitted(after)[0], gone: listed[gone]})
+    assert set(emitted) <= set(calls)
+    assert newer_call not in calls  # newer than anything the stream's list was written with
+    assert set(calls) <= set(listed)
+
+
+def test_an_ai_stream_saves_the_shorter_of_its_full_list_and_the_difference(
+    tmp_path: Path,
+) -> None:
+    listed, imported = ten_thousand_a_day()
+    context = context_with({}, tmp_path)
+    assert context.save_emitted("calls", listed)[0] == "m"
+    assert context.save_emitted("transcriptions", imported)[0] == "r"
+    assert context.save_emitted("summaries", dict(list(imported.items())[:3]))[0] == "m"
+
+
+def test_every_stream_at_ten_thousand_calls_a_day_stays_under_the_bound(tmp_path: Path) -> None:
+    """The contract's bound, 512 KiB for all the states: `calls`, `recordings` (exact),
+    nine Aircall AI streams each with a random half of the imported calls (the
+    difference's worst case: a bit a call that deflate cannot shrink), `import_decisions`."""
+    listed, imported = ten_thousand_a_day()
+    context = context_with({}, tmp_path)
+    rng = random.Random(11)
+    saved = {
+        "calls": context.save_emitted("calls", listed),
+        "recordings": context.save_emitted("recordings", imported),
+    }
+    for name in INSIGHT_STREAM_NAMES:
+        half = {k: v for k, v in imported.items() if rng.random() < 0.5}
+        saved[name] = context.save_emitted(name, half)
+    saved["import_decisions"] = context.save_emitted("import_decisions", imported)
+    total = len(json.dumps(saved))
+    print(f"{len(imported):,} calls imported, 12 streams: {total / 1024:.0f} KiB")
+    assert total < 512 * 1024 - 64 * 1024  # room for the rest of the states
+
+
+def test_a_stream_reads_its_saved_removals_back(tmp_path: Path) -> None:
+    removed = {2_100_000_001: START - 60}
+    context = context_with({"calls": {REMOVED_KEY: pack_emitted(removed, exact=False)}}, tmp_path)
+    assert context.removed_by("calls") == removed
+    assert context.removed_by("recordings") == {}
+
+
+def test_with_its_base_gone_an_ai_streams_list_is_read_from_the_other_full_lists(
+    tmp_path: Path,
+) -> None:
+    """`calls` deselected, and its state dropped with it: `transcriptions`' list, written
+    beside `calls`' list, is read from `recordings`' (every imported call) instead."""
+    listed, imported = ten_thousand_a_day()
+    emitted = dict(itertools.islice(imported.items(), 0, None, 2))
+    relative = pack_relative(emitted, "calls", pack_emitted(listed, exact=False))
+    states = {
+        "recordings": {EMITTED_KEY: pack_emitted(imported, exact=True)},
+        "transcriptions": {EMITTED_KEY: relative},
+    }
+    calls, _ = context_with(states, tmp_path).emitted_by("transcriptions")
+    assert set(emitted) <= set(calls) <= set(imported)

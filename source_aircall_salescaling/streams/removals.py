@@ -40,7 +40,12 @@ from source_aircall_salescaling.aircall.models import Call, iso_utc
 from source_aircall_salescaling.import_rules import ImportDecision
 from source_aircall_salescaling.sync.context import SyncContext
 from source_aircall_salescaling.sync.emitted import pack_emitted
-from source_aircall_salescaling.sync.recheck import EMITTED_KEY, RECHECK_KEY, find_removals
+from source_aircall_salescaling.sync.recheck import (
+    EMITTED_KEY,
+    RECHECK_KEY,
+    REMOVED_KEY,
+    find_removals,
+)
 
 DELETED_AT = "_ab_cdc_deleted_at"
 REMOVED_IN_AIRCALL = "removed_in_aircall"
@@ -93,6 +98,9 @@ class EmittedCalls:
         self.context, self.stream = context, ""
         self.tracked = False  # False: a full refresh, or file mode: nothing is reported
         self.calls: dict[int, int] = {}
+        # Reported removed, kept while in the window: a stream whose list was saved
+        # beside an older version of this one reads them (`sync/emitted.py`).
+        self.removed: dict[int, int] = {}
         self._loaded = False
 
     def start(self, stream: str, tracked: bool) -> None:
@@ -101,7 +109,9 @@ class EmittedCalls:
 
     def load(self) -> None:
         if not self._loaded:
-            self.calls = self.context.emitted_by(self.stream)[0] if self.tracked else {}
+            if self.tracked:
+                self.calls = self.context.emitted_by(self.stream)[0]
+                self.removed = self.context.removed_by(self.stream)
             self._loaded = True
 
     def add(self, call_id: int, started_at: int) -> None:
@@ -117,8 +127,9 @@ class EmittedCalls:
         recheck = self.context.recheck()
         plan = recheck.plan
         found = find_removals(self.calls, plan.low, plan.high, recheck.has_recording())
-        for call_id, _, _ in found:
+        for call_id, started, _ in found:
             del self.calls[call_id]
+            self.removed[call_id] = started
         if self.stream == "calls":
             # `calls` keeps the calls Salescaling's rules import; what the first sync's cap
             # left behind was not imported: the streams that import say which were.
@@ -143,6 +154,8 @@ class EmittedCalls:
         kept = {k: v for k, v in self.calls.items() if v > window_start}
         saved: dict[str, Any] = {RECHECK_KEY: self.context.recheck().plan.after.to_state()}
         if kept:
-            exact = self.context.keeps_exact_starts(self.stream)
-            saved[EMITTED_KEY] = pack_emitted(kept, exact)
+            saved[EMITTED_KEY] = self.context.save_emitted(self.stream, kept)
+        removed = {k: v for k, v in self.removed.items() if v > window_start}
+        if removed:
+            saved[REMOVED_KEY] = pack_emitted(removed, exact=False)
         return saved

@@ -28,7 +28,14 @@ from source_aircall_salescaling.config import ConnectorConfig
 from source_aircall_salescaling.import_rules import ImportDecision, watch_horizon
 from source_aircall_salescaling.recordings.downloader import RecordingDownloader
 from source_aircall_salescaling.sync.ai_asks import AiAsks, slot_requests, slot_seconds
-from source_aircall_salescaling.sync.emitted import unpack_emitted
+from source_aircall_salescaling.sync.emitted import (
+    RELATIVE,
+    is_full_list,
+    pack_emitted,
+    pack_relative,
+    unpack_emitted,
+    unpack_relative,
+)
 from source_aircall_salescaling.sync.listing import CallListing
 from source_aircall_salescaling.sync.plan import (
     MAX_OVERLAP_SECONDS,
@@ -39,6 +46,7 @@ from source_aircall_salescaling.sync.plan import (
 from source_aircall_salescaling.sync.recheck import (
     EMITTED_KEY,
     RECHECK_KEY,
+    REMOVED_KEY,
     RecheckCursor,
     RecheckPlan,
     oldest,
@@ -117,6 +125,9 @@ class SyncContext:
         )
         self._recheck: Recheck | None = None
         self._emitted: dict[str, tuple[dict[int, int], bool]] = {}
+        # The full lists of emitted calls saved in this sync, by stream, in the order the
+        # streams first saved: the first is the base of the Aircall AI streams' lists.
+        self._full_lists: dict[str, str] = {}
         self._exact_lists: list[dict[int, int]] | None = None  # `exact_start`'s
 
     @property
@@ -223,7 +234,7 @@ class SyncContext:
             return {}, False
         if stream not in self._emitted:
             try:
-                self._emitted[stream] = unpack_emitted(raw)
+                self._emitted[stream] = self._read_emitted(stream, raw)
             except ValueError:
                 self.logger.warning(
                     f"Stream {stream}: the saved list of calls it emitted cannot be read; "
@@ -232,6 +243,58 @@ class SyncContext:
                 self._emitted[stream] = ({}, False)
         calls, exact = self._emitted[stream]
         return dict(calls), exact
+
+    def removed_by(self, stream: str) -> dict[int, int]:
+        """The calls `stream` reported removed within the window, from its old state."""
+        raw = (self.request.states.get(stream) or {}).get(REMOVED_KEY)
+        if raw is None:
+            return {}
+        try:
+            return unpack_emitted(raw)[0]
+        except ValueError:
+            return {}
+
+    def _read_emitted(self, stream: str, raw: object) -> tuple[dict[int, int], bool]:
+        if not (isinstance(raw, str) and raw.startswith(RELATIVE)):
+            return unpack_emitted(raw)
+        relative = unpack_relative(raw)
+        states = self.request.states
+        base = (states.get(relative.base_stream) or {}).get(EMITTED_KEY)
+        if relative.written_beside(base):
+            return relative.exact(str(base)), False
+        # Another version of the base, or none: a superset (sync/emitted.py), from the
+        # base's stream if its list is there, else from every full list there is.
+        sources = [relative.base_stream] if is_full_list(base) else [
+            name for name, state in states.items()
+            if name != stream and is_full_list((state or {}).get(EMITTED_KEY))
+        ]  # fmt: skip
+        known: dict[int, int] = {}
+        for name in sources:
+            known.update(self.removed_by(name))
+            known.update(unpack_emitted((states.get(name) or {}).get(EMITTED_KEY))[0])
+        self.logger.warning(
+            f"Stream {stream}: its list of emitted calls was saved beside another version "
+            f"of {relative.base_stream}'s (a sync that stopped between the two streams' "
+            f"checkpoints, or {relative.base_stream} deselected): read as every call "
+            f"{' and '.join(sources) or 'no stream'} emitted or reported removed up to id "
+            f"{relative.upto}. A removal may then be reported for a call whose record this "
+            "stream never emitted; the destination has no such row."
+        )
+        return relative.superset(known), False
+
+    def save_emitted(self, stream: str, calls: dict[int, int]) -> str:
+        """The packed list `stream` saves in its state: a full list, except for an Aircall
+        AI stream, which writes the shorter of a full list and a difference from the
+        first full list saved in this sync (`sync/emitted.py`)."""
+        full = pack_emitted(calls, self.keeps_exact_starts(stream))
+        if stream in INSIGHT_STREAMS:
+            base = next(((n, v) for n, v in self._full_lists.items() if n != stream), None)
+            if base is not None:
+                relative = pack_relative(calls, *base)
+                if len(relative) < len(full):
+                    return relative
+        self._full_lists[stream] = full
+        return full
 
     def keeps_exact_starts(self, stream: str) -> bool:
         """Whether `stream` keeps the exact starts of what it emitted: the first selected

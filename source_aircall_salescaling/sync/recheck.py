@@ -67,9 +67,11 @@ from source_aircall_salescaling.sync.state import STARTED_AT_DRIFT_SECONDS
 DAY_SECONDS = 86_400
 SYNC_EVERY_SECONDS = 15 * 60  # the slice of a stream's first re-check, as if 15 min passed
 TURNS = 4  # a waiting call is looked up at least every TURNS-th sync
-# The keys of a stream's state: the calls it emitted within the window, the pass.
+# The keys of a stream's state: the calls it emitted within the window, the pass, and
+# the calls it reported removed (a later stream's list may be read against them).
 EMITTED_KEY = "emitted"
 RECHECK_KEY = "recheck"
+REMOVED_KEY = "removed"  # the calls it reported removed, within the window
 
 
 # Pending calls fetched by id ----------------------------------------------------------------

@@ -166,3 +166,55 @@ def test_file_mode_emits_no_deletion_record(sandbox: Sandbox, connector: Connect
     assert all(m["record"].get("file") for m in after.record_messages("recordings"))
     assert removals([after], "recordings") == []
     assert all("emitted" not in (s["stream"].get("stream_state") or {}) for s in after.states())
+
+
+def test_an_ai_stream_whose_checkpoint_was_lost_still_reports_the_removal(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    """A sync that found a removal stopped after `calls` and `recordings` saved their
+    states, before `transcriptions` did (or a destination committed the first two states
+    and not the third): `transcriptions`' list was saved beside an older `calls` list, and
+    the removed call is no longer in the newer one. It still reports the removal, once."""
+    sequence = SyncSequence(sandbox, connector, catalog(STREAMS, include_files=False), **config())
+    first = sequence.run()
+    gone = imported_older_than(first, sandbox, 6 * 3600, with_ai=True)[0]
+    sequence.advance(60)
+    before = {s["stream"]["stream_descriptor"]["name"]: s for s in sequence.run().states()}
+    sandbox.remove_recording(gone)
+    sequence.advance(20 * 60)
+    found = sequence.run()
+    assert [r["call_id"] for r in removals([found], "transcriptions")] == [gone]
+
+    saved = {s["stream"]["stream_descriptor"]["name"]: s for s in found.states()}
+    saved["transcriptions"] = before["transcriptions"]
+    saved["import_decisions"] = before["import_decisions"]
+    sequence.state = list(saved.values())
+    sequence.advance(15)
+    again = sequence.run()
+
+    assert [r["call_id"] for r in removals([again], "transcriptions")] == [gone]
+    assert [r["call_id"] for r in removals([again], "import_decisions")] == [gone]
+    assert removals([again], "recordings") == []  # reported once, by the sync that found it
+    assert any("another version of calls" in line for line in again.logs("WARN"))
+
+
+def test_an_ai_stream_reports_no_removal_of_a_call_whose_insight_it_never_emitted(
+    sandbox: Sandbox, connector: Connector
+) -> None:
+    """`transcriptions` keeps its calls as a bit for each call of `calls`' list: a call
+    imported but never transcribed is a 0 there, and its deletion is not its to report."""
+    sequence = SyncSequence(sandbox, connector, catalog(STREAMS, include_files=False), **config())
+    first = sequence.run()
+    transcribed = set(first.ids("transcriptions"))
+    untranscribed = [
+        i for i in imported_older_than(first, sandbox, 6 * 3600) if i not in transcribed
+    ]
+    gone = untranscribed[0]
+    sequence.advance(60)
+    sequence.run()
+    sandbox.delete_call(gone)
+    sequence.advance(20 * 60)
+    found = sequence.run()
+
+    assert [r["call_id"] for r in removals([found], "recordings")] == [gone]
+    assert removals([found], "transcriptions") == []
