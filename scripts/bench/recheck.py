@@ -11,7 +11,7 @@ in the sandbox's request log: the `/v1/calls` requests below the pass's top are 
 re-check's (the Aircall AI streams share the listing: they add none). Target: the pages
 of one pass over the window / 96, rounded up, plus one. The state size is that of the
 12 streams' states as the last sync saved them: the Aircall AI streams start from full
-lists, as an older version saved them, and save the difference from `calls`' list
+lists, as an older version saved them, and save the difference from `recordings`' list
 (`sync/emitted.py`).
 """
 

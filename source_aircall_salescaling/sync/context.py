@@ -284,11 +284,16 @@ class SyncContext:
 
     def save_emitted(self, stream: str, calls: dict[int, int]) -> str:
         """The packed list `stream` saves in its state: a full list, except for an Aircall
-        AI stream, which writes the shorter of a full list and a difference from the
-        first full list saved in this sync (`sync/emitted.py`)."""
+        AI stream, which writes the shorter of a full list and a difference from a full
+        list saved earlier in this sync (`sync/emitted.py`): `recordings`', whose calls
+        are the imported ones (so that a list read as a superset holds only those), else
+        the first saved."""
         full = pack_emitted(calls, self.keeps_exact_starts(stream))
         if stream in INSIGHT_STREAMS:
-            base = next(((n, v) for n, v in self._full_lists.items() if n != stream), None)
+            lists = self._full_lists
+            bases = [("recordings", lists["recordings"])] if "recordings" in lists else []
+            bases += [(name, packed) for name, packed in lists.items() if name != stream]
+            base = bases[0] if bases else None
             if base is not None:
                 relative = pack_relative(calls, *base)
                 if len(relative) < len(full):

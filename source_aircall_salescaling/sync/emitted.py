@@ -19,9 +19,10 @@ Even so, 12 lists of 42,000 calls (10,000 calls a day, a third imported) come to
 count every company's calls: the steps between one company's calls are random). So the
 ids are kept once per sync: an Aircall AI stream, whose calls are a part of what the
 others emitted, writes its list as a difference from the full list (`FULL_LISTS`) that
-another stream saved earlier in the same sync (`pack_relative`):
+another stream saved earlier in the same sync (`pack_relative`; `recordings`' where it
+is selected, else the first saved, see `SyncContext.save_emitted`):
 
-    base list (sorted ids):   101  104  107  112  118  121        saved by `calls`
+    base list (sorted ids):   101  104  107  112  118  121        saved by `recordings`
     bits: emitted or not:       1    1    0    1    1    1        one bit a call
     extra (not in the base):  109 (with its start to the minute)
     upto: 121 (the base's newest id when written), the base list's fingerprint

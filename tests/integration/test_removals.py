@@ -172,9 +172,10 @@ def test_an_ai_stream_whose_checkpoint_was_lost_still_reports_the_removal(
     sandbox: Sandbox, connector: Connector
 ) -> None:
     """A sync that found a removal stopped after `calls` and `recordings` saved their
-    states, before `transcriptions` did (or a destination committed the first two states
-    and not the third): `transcriptions`' list was saved beside an older `calls` list, and
-    the removed call is no longer in the newer one. It still reports the removal, once."""
+    states, before `import_decisions` and `transcriptions` did (or a destination committed
+    the first two states and not the others): `transcriptions`' list was saved beside an
+    older `recordings` list, which no longer holds the removed call. It still reports the
+    removal, once."""
     sequence = SyncSequence(sandbox, connector, catalog(STREAMS, include_files=False), **config())
     first = sequence.run()
     gone = imported_older_than(first, sandbox, 6 * 3600, with_ai=True)[0]
@@ -195,13 +196,13 @@ def test_an_ai_stream_whose_checkpoint_was_lost_still_reports_the_removal(
     assert [r["call_id"] for r in removals([again], "transcriptions")] == [gone]
     assert [r["call_id"] for r in removals([again], "import_decisions")] == [gone]
     assert removals([again], "recordings") == []  # reported once, by the sync that found it
-    assert any("another version of calls" in line for line in again.logs("WARN"))
+    assert any("another version of recordings" in line for line in again.logs("WARN"))
 
 
 def test_an_ai_stream_reports_no_removal_of_a_call_whose_insight_it_never_emitted(
     sandbox: Sandbox, connector: Connector
 ) -> None:
-    """`transcriptions` keeps its calls as a bit for each call of `calls`' list: a call
+    """`transcriptions` keeps its calls as a bit for each call of `recordings`' list: a call
     imported but never transcribed is a 0 there, and its deletion is not its to report."""
     sequence = SyncSequence(sandbox, connector, catalog(STREAMS, include_files=False), **config())
     first = sequence.run()
