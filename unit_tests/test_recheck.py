@@ -18,6 +18,8 @@ from source_aircall_salescaling.ai_records import INSIGHT_STREAM_NAMES
 from source_aircall_salescaling.config import parse_config
 from source_aircall_salescaling.sync.context import SyncContext, SyncRequest
 from source_aircall_salescaling.sync.emitted import (
+    FULL_LISTS,
+    RELATIVE,
     pack_emitted,
     pack_relative,
     to_the_minute,
@@ -198,7 +200,7 @@ def test_an_ai_streams_list_reads_back_exactly_beside_the_list_it_was_written_ag
     base = pack_emitted(listed, exact=False)
     some = dict(itertools.islice(imported.items(), 0, None, 3))
     some[2_000_000_001] = START - 3_000  # not in the base: kept beside it
-    relative = unpack_relative(pack_relative(some, "calls", base))
+    relative = unpack_relative(pack_relative(some, "calls", base, listed))
     assert relative.written_beside(base)
     assert relative.exact(base) == {k: to_the_minute(v) for k, v in some.items()}
 
@@ -209,7 +211,7 @@ def test_beside_another_version_of_its_base_it_reads_every_call_the_base_had_or_
     listed, imported = ten_thousand_a_day()
     before = pack_emitted(listed, exact=False)
     emitted = dict(itertools.islice(imported.items(), 0, None, 2))
-    relative = unpack_relative(pack_relative(emitted, "calls", before))
+    relative = unpack_relative(pack_relative(emitted, "calls", before, listed))
     gone = next(iter(emitted))
     newer_call = max(listed) + 5
     kept = {k: v for k, v in listed.items() if k != gone}
@@ -225,10 +227,10 @@ def test_an_ai_stream_saves_the_shorter_of_its_full_list_and_the_difference(
     tmp_path: Path,
 ) -> None:
     listed, imported = ten_thousand_a_day()
-    context = context_with({}, tmp_path)
-    assert context.save_emitted("calls", listed)[0] == "m"
-    assert context.save_emitted("transcriptions", imported)[0] == "r"
-    assert context.save_emitted("summaries", dict(list(imported.items())[:3]))[0] == "m"
+    context = context_with({"calls": {EMITTED_KEY: pack_emitted(listed, exact=False)}}, tmp_path)
+    assert context.save_emitted("calls", listed)[0] in FULL_LISTS
+    assert context.save_emitted("transcriptions", imported)[0] == RELATIVE
+    assert context.save_emitted("summaries", dict(list(imported.items())[:3]))[0] in FULL_LISTS
 
 
 def test_every_stream_at_ten_thousand_calls_a_day_stays_under_the_bound(tmp_path: Path) -> None:
@@ -236,7 +238,9 @@ def test_every_stream_at_ten_thousand_calls_a_day_stays_under_the_bound(tmp_path
     nine Aircall AI streams each with a random half of the imported calls (the
     difference's worst case: a bit a call that deflate cannot shrink), `import_decisions`."""
     listed, imported = ten_thousand_a_day()
-    context = context_with({}, tmp_path)
+    last_sync = sorted(imported)[-30:]  # the calls imported since the sync before
+    before = {k: v for k, v in imported.items() if k not in last_sync}
+    context = context_with({"recordings": {EMITTED_KEY: pack_emitted(before, True)}}, tmp_path)
     rng = random.Random(11)
     saved = {
         "calls": context.save_emitted("calls", listed),
@@ -265,10 +269,23 @@ def test_with_its_base_gone_an_ai_streams_list_is_read_from_the_other_full_lists
     beside `calls`' list, is read from `recordings`' (every imported call) instead."""
     listed, imported = ten_thousand_a_day()
     emitted = dict(itertools.islice(imported.items(), 0, None, 2))
-    relative = pack_relative(emitted, "calls", pack_emitted(listed, exact=False))
+    relative = pack_relative(emitted, "calls", pack_emitted(listed, exact=False), listed)
     states = {
         "recordings": {EMITTED_KEY: pack_emitted(imported, exact=True)},
         "transcriptions": {EMITTED_KEY: relative},
     }
     calls, _ = context_with(states, tmp_path).emitted_by("transcriptions")
     assert set(emitted) <= set(calls) <= set(imported)
+
+
+def test_beside_an_older_version_of_its_base_it_still_holds_the_calls_of_its_last_sync() -> None:
+    """A destination committed `transcriptions`' state and not `recordings`' newer one:
+    the calls both emitted in that sync are not in the older `recordings` list, and are
+    kept beside the bits so that the list still holds them."""
+    _, imported = ten_thousand_a_day()
+    older = dict(list(imported.items())[:-40])
+    newer = pack_emitted(imported, exact=True)
+    emitted = dict(itertools.islice(imported.items(), 0, None, 2))
+    relative = unpack_relative(pack_relative(emitted, "recordings", newer, older))
+    assert relative.exact(newer) == emitted  # `recordings` keeps exact starts
+    assert set(emitted) <= set(relative.superset(older))

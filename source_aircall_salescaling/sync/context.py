@@ -295,7 +295,7 @@ class SyncContext:
             bases += [(name, packed) for name, packed in lists.items() if name != stream]
             base = bases[0] if bases else None
             if base is not None:
-                relative = pack_relative(calls, *base)
+                relative = pack_relative(calls, *base, self.emitted_by(base[0])[0].keys())
                 if len(relative) < len(full):
                     return relative
         self._full_lists[stream] = full

@@ -24,7 +24,8 @@ is selected, else the first saved, see `SyncContext.save_emitted`):
 
     base list (sorted ids):   101  104  107  112  118  121        saved by `recordings`
     bits: emitted or not:       1    1    0    1    1    1        one bit a call
-    extra (not in the base):  109 (with its start to the minute)
+    extra (not in the base,   109 (with its start to the minute)
+    or new in it this sync)
     upto: 121 (the base's newest id when written), the base list's fingerprint
 
 That is 42,000 bits (5 KiB, a few bytes when the stream emitted them all) instead of
@@ -44,7 +45,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 GRAIN_SECONDS = 60
@@ -119,15 +120,21 @@ class RelativeList:
         return calls
 
 
-def pack_relative(emitted: Mapping[int, int], base_stream: str, base: str) -> str:
-    """`emitted` as a difference from `base`, the full list `base_stream` saved."""
+def pack_relative(
+    emitted: Mapping[int, int], base_stream: str, base: str, base_before: Collection[int]
+) -> str:
+    """`emitted` as a difference from `base`, the full list `base_stream` saved in this
+    sync. `base_before`: the calls of that stream's list as the sync started. A call that
+    was not in it (one emitted by this sync) is kept in `extra` too, so that the list read
+    beside the older version (a destination that committed this state and not the base
+    stream's newer one) still holds it."""
     base_calls = unpack_emitted(base)[0]
     order = sorted(base_calls)
     bits = bytearray((len(order) + 7) // 8)
     for index, call_id in enumerate(order):
         if call_id in emitted:
             bits[index >> 3] |= 1 << (index & 7)
-    extra = {i: s for i, s in emitted.items() if i not in base_calls}
+    extra = {i: s for i, s in emitted.items() if i not in base_calls or i not in base_before}
     name = base_stream.encode()
     head = bytearray([len(name)]) + name + fingerprint(base)
     _varint(head, order[-1] if order else 0)
