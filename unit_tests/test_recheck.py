@@ -182,14 +182,14 @@ def test_the_exact_starts_of_a_large_deletion_are_read_from_the_saved_lists_once
     }
     context = context_with(states, tmp_path)
     reads: list[str] = []
-    emitted_by = context.emitted_by
+    emitted_by = context.emitted.emitted_by
 
     def counted(stream: str) -> tuple[dict[int, int], bool]:
         reads.append(stream)
         return emitted_by(stream)
 
-    monkeypatch.setattr(context, "emitted_by", counted)
-    starts = [context.exact_start(call_id) for call_id in [*exact, 5_000, 9_999]]
+    monkeypatch.setattr(context.emitted, "emitted_by", counted)
+    starts = [context.emitted.exact_start(call_id) for call_id in [*exact, 5_000, 9_999]]
 
     assert starts == [*exact.values(), START + 7, None]
     assert len(reads) <= len(states)
@@ -228,9 +228,9 @@ def test_an_ai_stream_saves_the_shorter_of_its_full_list_and_the_difference(
 ) -> None:
     listed, imported = ten_thousand_a_day()
     context = context_with({"calls": {EMITTED_KEY: pack_emitted(listed, exact=False)}}, tmp_path)
-    assert context.save_emitted("calls", listed)[0] in FULL_LISTS
-    assert context.save_emitted("transcriptions", imported)[0] == RELATIVE
-    assert context.save_emitted("summaries", dict(list(imported.items())[:3]))[0] in FULL_LISTS
+    assert context.emitted.save("calls", listed)[0] in FULL_LISTS
+    assert context.emitted.save("transcriptions", imported)[0] == RELATIVE
+    assert context.emitted.save("summaries", dict(list(imported.items())[:3]))[0] in FULL_LISTS
 
 
 def test_every_stream_at_ten_thousand_calls_a_day_stays_under_the_bound(tmp_path: Path) -> None:
@@ -243,13 +243,13 @@ def test_every_stream_at_ten_thousand_calls_a_day_stays_under_the_bound(tmp_path
     context = context_with({"recordings": {EMITTED_KEY: pack_emitted(before, True)}}, tmp_path)
     rng = random.Random(11)
     saved = {
-        "calls": context.save_emitted("calls", listed),
-        "recordings": context.save_emitted("recordings", imported),
+        "calls": context.emitted.save("calls", listed),
+        "recordings": context.emitted.save("recordings", imported),
     }
     for name in INSIGHT_STREAM_NAMES:
         half = {k: v for k, v in imported.items() if rng.random() < 0.5}
-        saved[name] = context.save_emitted(name, half)
-    saved["import_decisions"] = context.save_emitted("import_decisions", imported)
+        saved[name] = context.emitted.save(name, half)
+    saved["import_decisions"] = context.emitted.save("import_decisions", imported)
     total = len(json.dumps(saved))
     print(f"{len(imported):,} calls imported, 12 streams: {total / 1024:.0f} KiB")
     assert total < 512 * 1024 - 64 * 1024  # room for the rest of the states
@@ -258,8 +258,8 @@ def test_every_stream_at_ten_thousand_calls_a_day_stays_under_the_bound(tmp_path
 def test_a_stream_reads_its_saved_removals_back(tmp_path: Path) -> None:
     removed = {2_100_000_001: START - 60}
     context = context_with({"calls": {REMOVED_KEY: pack_emitted(removed, exact=False)}}, tmp_path)
-    assert context.removed_by("calls") == removed
-    assert context.removed_by("recordings") == {}
+    assert context.emitted.removed_by("calls") == removed
+    assert context.emitted.removed_by("recordings") == {}
 
 
 def test_with_its_base_gone_an_ai_streams_list_is_read_from_the_other_full_lists(
@@ -274,7 +274,7 @@ def test_with_its_base_gone_an_ai_streams_list_is_read_from_the_other_full_lists
         "recordings": {EMITTED_KEY: pack_emitted(imported, exact=True)},
         "transcriptions": {EMITTED_KEY: relative},
     }
-    calls, _ = context_with(states, tmp_path).emitted_by("transcriptions")
+    calls, _ = context_with(states, tmp_path).emitted.emitted_by("transcriptions")
     assert set(emitted) <= set(calls) <= set(imported)
 
 

@@ -110,8 +110,8 @@ class EmittedCalls:
     def load(self) -> None:
         if not self._loaded:
             if self.tracked:
-                self.calls = self.context.emitted_by(self.stream)[0]
-                self.removed = self.context.removed_by(self.stream)
+                self.calls = self.context.emitted.emitted_by(self.stream)[0]
+                self.removed = self.context.emitted.removed_by(self.stream)
             self._loaded = True
 
     def add(self, call_id: int, started_at: int) -> None:
@@ -133,13 +133,13 @@ class EmittedCalls:
         if self.stream == "calls":
             # `calls` keeps the calls Salescaling's rules import; what the first sync's cap
             # left behind was not imported: the streams that import say which were.
-            imported = self.context.imported_by_others(self.stream)
+            imported = self.context.emitted.imported_by_others(self.stream)
             if imported is not None:
                 found = [item for item in found if item[0] in imported]
         removals = []
         for call_id, started, deleted in found:
             if deleted:  # its start to the second, where this list kept it to the minute
-                exact = self.context.exact_start(call_id)
+                exact = self.context.emitted.exact_start(call_id)
                 removals.append(Removal(call_id, started if exact is None else exact, None))
             else:
                 listed = recheck.calls[call_id]
@@ -154,7 +154,7 @@ class EmittedCalls:
         kept = {k: v for k, v in self.calls.items() if v > window_start}
         saved: dict[str, Any] = {RECHECK_KEY: self.context.recheck().plan.after.to_state()}
         if kept:
-            saved[EMITTED_KEY] = self.context.save_emitted(self.stream, kept)
+            saved[EMITTED_KEY] = self.context.emitted.save(self.stream, kept)
         removed = {k: v for k, v in self.removed.items() if v > window_start}
         if removed:
             saved[REMOVED_KEY] = pack_emitted(removed, exact=False)

@@ -28,14 +28,7 @@ from source_aircall_salescaling.config import ConnectorConfig
 from source_aircall_salescaling.import_rules import ImportDecision, watch_horizon
 from source_aircall_salescaling.recordings.downloader import RecordingDownloader
 from source_aircall_salescaling.sync.ai_asks import AiAsks, slot_requests, slot_seconds
-from source_aircall_salescaling.sync.emitted import (
-    RELATIVE,
-    is_full_list,
-    pack_emitted,
-    pack_relative,
-    unpack_emitted,
-    unpack_relative,
-)
+from source_aircall_salescaling.sync.emitted_lists import EmittedLists
 from source_aircall_salescaling.sync.listing import CallListing
 from source_aircall_salescaling.sync.plan import (
     MAX_OVERLAP_SECONDS,
@@ -44,9 +37,7 @@ from source_aircall_salescaling.sync.plan import (
     relist_overlap,
 )
 from source_aircall_salescaling.sync.recheck import (
-    EMITTED_KEY,
     RECHECK_KEY,
-    REMOVED_KEY,
     RecheckCursor,
     RecheckPlan,
     oldest,
@@ -124,11 +115,14 @@ class SyncContext:
             lambda: sum(self.client.requests.values()),
         )
         self._recheck: Recheck | None = None
-        self._emitted: dict[str, tuple[dict[int, int], bool]] = {}
-        # The full lists of emitted calls saved in this sync, by stream, in the order the
-        # streams first saved: the first is the base of the Aircall AI streams' lists.
-        self._full_lists: dict[str, str] = {}
-        self._exact_lists: list[dict[int, int]] | None = None  # `exact_start`'s
+        self.emitted = EmittedLists(
+            request.states,
+            request.incremental,
+            self._recheck_streams(),
+            INSIGHT_STREAMS,
+            config.file_transfer or request.include_files,
+            logger,
+        )
 
     @property
     def bounds(self) -> SyncBounds:
@@ -226,121 +220,12 @@ class SyncContext:
         cursor = self._recheck_cursor()
         return 0 if cursor is None else cursor.turn + 1
 
-    def emitted_by(self, stream: str) -> tuple[dict[int, int], bool]:
-        """The calls `stream` emitted within the window, from its old state, and whether
-        their starts are exact (`sync/emitted.py`)."""
-        raw = (self.request.states.get(stream) or {}).get(EMITTED_KEY)
-        if raw is None or not self.request.incremental.get(stream, False):
-            return {}, False
-        if stream not in self._emitted:
-            try:
-                self._emitted[stream] = self._read_emitted(stream, raw)
-            except ValueError:
-                self.logger.warning(
-                    f"Stream {stream}: the saved list of calls it emitted cannot be read; "
-                    "calls removed in Aircall before this sync are not reported by it."
-                )
-                self._emitted[stream] = ({}, False)
-        calls, exact = self._emitted[stream]
-        return dict(calls), exact
-
-    def removed_by(self, stream: str) -> dict[int, int]:
-        """The calls `stream` reported removed within the window, from its old state."""
-        raw = (self.request.states.get(stream) or {}).get(REMOVED_KEY)
-        if raw is None:
-            return {}
-        try:
-            return unpack_emitted(raw)[0]
-        except ValueError:
-            return {}
-
-    def _read_emitted(self, stream: str, raw: object) -> tuple[dict[int, int], bool]:
-        if not (isinstance(raw, str) and raw.startswith(RELATIVE)):
-            return unpack_emitted(raw)
-        relative = unpack_relative(raw)
-        states = self.request.states
-        base = (states.get(relative.base_stream) or {}).get(EMITTED_KEY)
-        if relative.written_beside(base):
-            return relative.exact(str(base)), False
-        # Another version of the base, or none: a superset (sync/emitted.py), from the
-        # base's stream if its list is there, else from every full list there is.
-        sources = [relative.base_stream] if is_full_list(base) else [
-            name for name, state in states.items()
-            if name != stream and is_full_list((state or {}).get(EMITTED_KEY))
-        ]  # fmt: skip
-        known: dict[int, int] = {}
-        for name in sources:
-            known.update(self.removed_by(name))
-            known.update(unpack_emitted((states.get(name) or {}).get(EMITTED_KEY))[0])
-        self.logger.warning(
-            f"Stream {stream}: its list of emitted calls was saved beside another version "
-            f"of {relative.base_stream}'s (a sync that stopped between the two streams' "
-            f"checkpoints, or {relative.base_stream} deselected): read as every call "
-            f"{' and '.join(sources) or 'no stream'} emitted or reported removed up to id "
-            f"{relative.upto}. A removal may then be reported for a call whose record this "
-            "stream never emitted; the destination has no such row."
-        )
-        return relative.superset(known), False
-
-    def save_emitted(self, stream: str, calls: dict[int, int]) -> str:
-        """The packed list `stream` saves in its state: a full list, except for an Aircall
-        AI stream, which writes the shorter of a full list and a difference from a full
-        list saved earlier in this sync (`sync/emitted.py`): `recordings`', whose calls
-        are the imported ones (so that a list read as a superset holds only those), else
-        the first saved."""
-        full = pack_emitted(calls, self.keeps_exact_starts(stream))
-        if stream in INSIGHT_STREAMS:
-            lists = self._full_lists
-            bases = [("recordings", lists["recordings"])] if "recordings" in lists else []
-            bases += [(name, packed) for name, packed in lists.items() if name != stream]
-            base = bases[0] if bases else None
-            if base is not None:
-                relative = pack_relative(calls, *base, self.emitted_by(base[0])[0].keys())
-                if len(relative) < len(full):
-                    return relative
-        self._full_lists[stream] = full
-        return full
-
-    def keeps_exact_starts(self, stream: str) -> bool:
-        """Whether `stream` keeps the exact starts of what it emitted: the first selected
-        of `recordings` (in records mode), `import_decisions`, `calls`."""
-        for name in ("recordings", "import_decisions", "calls"):
-            file_mode = self.config.file_transfer or self.request.include_files
-            if self.request.incremental.get(name, False) and not (
-                name == "recordings" and file_mode
-            ):
-                return name == stream
-        return False
-
-    def imported_by_others(self, stream: str) -> set[int] | None:
-        """The calls the other selected streams that keep what Salescaling imported
-        (not `calls`) emitted, from their old lists; None when none is selected."""
-        lists = [
-            self.emitted_by(name)[0]
-            for name in self._recheck_streams()
-            if name not in ("calls", stream)
-            and RECHECK_KEY in (self.request.states.get(name) or {})
-        ]
-        return set().union(*lists) if lists else None
-
-    def exact_start(self, call_id: int) -> int | None:
-        """A call's exact start from any old list that keeps them, if one does. The lists
-        are gathered once: a sync may ask for every call of a large deletion."""
-        if self._exact_lists is None:
-            self._exact_lists = []
-            for name in self._recheck_streams():
-                calls, exact = self.emitted_by(name)
-                if exact:
-                    self._exact_lists.append(calls)
-        for calls in self._exact_lists:
-            if call_id in calls:
-                return calls[call_id]
-        return None
-
     def recheck(self) -> Recheck:
         """This sync's slice, listed once however many streams ask."""
         if self._recheck is None:
-            starts = [s for n in self._recheck_streams() for s in self.emitted_by(n)[0].values()]
+            starts = [
+                s for n in self._recheck_streams() for s in self.emitted.emitted_by(n)[0].values()
+            ]
             old = [self.request.cursor(name).cursor for name in self._recheck_streams()]
             previous = max((c for c in old if c is not None), default=None)
             plan = plan_recheck(

@@ -20,7 +20,7 @@ count every company's calls: the steps between one company's calls are random). 
 ids are kept once per sync: an Aircall AI stream, whose calls are a part of what the
 others emitted, writes its list as a difference from the full list (`FULL_LISTS`) that
 another stream saved earlier in the same sync (`pack_relative`; `recordings`' where it
-is selected, else the first saved, see `SyncContext.save_emitted`):
+is selected, else the first saved, see `EmittedLists.save`):
 
     base list (sorted ids):   101  104  107  112  118  121        saved by `recordings`
     bits: emitted or not:       1    1    0    1    1    1        one bit a call
