@@ -45,6 +45,33 @@ def test_a_call_that_cannot_be_fetched_now_is_not_taken_for_gone(
     assert "77" in str(raised.value)
 
 
+def test_an_answer_that_cannot_be_read_leaves_the_call_unavailable(
+    client: AircallClient, requests_mock: requests_mock_module.Mocker
+) -> None:
+    requests_mock.get(f"{API}/v1/calls/77", text='{"call": {"id": 77, "started_at": ')
+
+    with pytest.raises(CallUnavailable):
+        client.call(77)
+
+
+def test_a_fault_of_the_connector_is_not_taken_for_an_unavailable_call(
+    client: AircallClient,
+    requests_mock: requests_mock_module.Mocker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only Aircall's failures make a call unavailable (retried for a day, then given up):
+    a bug must stop the sync where it can be seen."""
+    requests_mock.get(f"{API}/v1/calls/77", json={"call": a_call(77).payload()})
+
+    def broken(payload: object) -> None:
+        raise TypeError("a bug")
+
+    monkeypatch.setattr("source_aircall_salescaling.aircall.client.parse_call", broken)
+
+    with pytest.raises(TypeError):
+        client.call(77)
+
+
 def test_a_call_that_exists_is_returned_with_its_fresh_recording_url(
     client: AircallClient, requests_mock: requests_mock_module.Mocker
 ) -> None:

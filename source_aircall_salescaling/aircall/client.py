@@ -18,9 +18,9 @@ from typing import Any
 
 import orjson
 import requests
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_aircall_salescaling.aircall.errors import (
+    READ_FAILURES,
     AircallKeysRejected,
     CallUnavailable,
     InsightsForbidden,
@@ -65,10 +65,7 @@ class AircallClient(AircallHttp):
             return parse_call(body.get("call") if isinstance(body, Mapping) else None)
         except AircallKeysRejected:
             raise  # rejected credentials stop the sync, they are not one call's problem
-        except AirbyteTracedException as error:
-            self._logger.warning(f"Could not fetch call {call_id}: {_first_line(error)}")
-            raise CallUnavailable(f"call {call_id}: {_first_line(error)}") from None
-        except Exception as error:
+        except READ_FAILURES as error:
             self._logger.warning(f"Could not fetch call {call_id}: {_first_line(error)}")
             raise CallUnavailable(f"call {call_id}: {_first_line(error)}") from None
 

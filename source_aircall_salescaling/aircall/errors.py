@@ -214,6 +214,17 @@ AIRCALL_ERROR_MAPPING: Mapping[int | str | type[Exception], ErrorResolution] = {
 }
 
 
+# What a request to Aircall fails with once the CDK's retries are spent (a typed failure
+# of this module, or the CDK's own), a network error it let through, or an answer that
+# cannot be read (`PayloadError` and orjson's errors are ValueErrors). Callers that can
+# carry on without one answer catch these, and only these: anything else is a bug.
+READ_FAILURES: tuple[type[Exception], ...] = (
+    AirbyteTracedException,
+    requests.RequestException,
+    ValueError,
+)
+
+
 class CallUnavailable(Exception):
     """A call could not be fetched by id now (not a 404): it may still exist."""
 

@@ -21,7 +21,11 @@ from typing import Any
 from source_aircall_salescaling.ai_records import INSIGHT_STREAM_NAMES
 from source_aircall_salescaling.aircall.client import AircallClient
 from source_aircall_salescaling.aircall.clock import SyncClock
-from source_aircall_salescaling.aircall.errors import AircallKeysRejected, CallUnavailable
+from source_aircall_salescaling.aircall.errors import (
+    READ_FAILURES,
+    AircallKeysRejected,
+    CallUnavailable,
+)
 from source_aircall_salescaling.aircall.models import Call
 from source_aircall_salescaling.aircall.windows import TimeWindow
 from source_aircall_salescaling.config import ConnectorConfig
@@ -244,7 +248,7 @@ class SyncContext:
                         calls[call.id] = call
                 except AircallKeysRejected:
                     raise
-                except Exception as error:  # the slice is re-checked on the next sync
+                except READ_FAILURES as error:  # the slice is re-checked on the next sync
                     self.logger.warning(
                         f"The re-check of calls removed in Aircall could not list {plan.listing} "
                         f"({str(error).splitlines()[0] if str(error) else type(error).__name__}); "
