@@ -98,6 +98,14 @@ def test_an_insight_after_its_transcription_is_asked_on_each_of_the_next_three_s
     assert wait.due(LOOKBACK, ENDED + LOOKBACK - 10 * MINUTE)  # the last, in the last 15
 
 
+def test_a_transcription_missing_at_15_minutes_is_asked_next_at_1_h_15_not_at_1_h() -> None:
+    wait = a_wait(asked=1).after_ask(LOOKBACK, ENDED + 15 * MINUTE)  # 404 at +15 min
+    assert not wait.due(LOOKBACK, ENDED + 60 * MINUTE)
+    assert wait.due(LOOKBACK, ENDED + 75 * MINUTE)
+    wait = wait.after_ask(LOOKBACK, ENDED + 75 * MINUTE)
+    assert wait.due(LOOKBACK, ENDED + 90 * MINUTE)  # the next sync too
+
+
 def test_the_transcription_schedule_counts_from_the_first_ask_not_the_calls_end() -> None:
     first_ask = ENDED + 40 * MINUTE  # the recording came late: imported 40 minutes after
     wait = InsightWait(ENDED - 300, ENDED, asked=1, since=first_ask)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from source_aircall_salescaling.sync.schedule import (
+    EARLY_ASKS,
+    FOLLOW_ASKS,
     LAST_ASK_BEFORE_DEADLINE,
     MAX_ASKS,
+    TRANSCRIPTION_ASKS,
     ask_due,
     ask_times,
     passed,
@@ -12,6 +17,11 @@ from source_aircall_salescaling.sync.schedule import (
 
 START = 1_764_000_000
 MINUTE = 60
+SCHEDULES = pytest.mark.parametrize(
+    "early",
+    [EARLY_ASKS, TRANSCRIPTION_ASKS, FOLLOW_ASKS],
+    ids=["recording", "transcription", "follow"],
+)
 
 
 def test_a_three_hour_deadline_asks_five_times_the_last_in_its_last_15_minutes() -> None:
@@ -26,17 +36,43 @@ def test_a_three_hour_deadline_asks_five_times_the_last_in_its_last_15_minutes()
     )
 
 
-def test_never_more_than_the_maximum_of_asks_at_any_deadline() -> None:
+def test_a_transcription_missing_15_minutes_after_the_first_ask_is_asked_at_1_h_15_and_1_h_30() -> (
+    None
+):
+    times = ask_times(START, START + 180 * MINUTE, early=TRANSCRIPTION_ASKS)
+    assert times == (
+        START,
+        START + 15 * MINUTE,
+        START + 75 * MINUTE,
+        START + 90 * MINUTE,
+        START + 165 * MINUTE,
+    )
+
+
+def test_a_transcription_deadline_too_close_for_1_h_30_asks_at_1_h_and_half_way() -> None:
+    times = ask_times(START, START + 90 * MINUTE, early=TRANSCRIPTION_ASKS)
+    assert times == (
+        START,
+        START + 15 * MINUTE,
+        START + 45 * MINUTE,
+        START + 60 * MINUTE,
+        START + 75 * MINUTE,
+    )
+
+
+@SCHEDULES
+def test_never_more_than_the_maximum_of_asks_at_any_deadline(early: tuple[int, ...]) -> None:
     for minutes in range(0, 2881, 5):
-        times = ask_times(START, START + minutes * MINUTE)
+        times = ask_times(START, START + minutes * MINUTE, early=early)
         assert 1 <= len(times) <= MAX_ASKS
         assert list(times) == sorted(set(times))
 
 
-def test_the_last_ask_falls_in_the_deadlines_last_15_minutes() -> None:
+@SCHEDULES
+def test_the_last_ask_falls_in_the_deadlines_last_15_minutes(early: tuple[int, ...]) -> None:
     for minutes in range(16, 2881, 7):
         deadline = START + minutes * MINUTE
-        last = ask_times(START, deadline)[-1]
+        last = ask_times(START, deadline, early=early)[-1]
         assert deadline - LAST_ASK_BEFORE_DEADLINE <= last < deadline
 
 

@@ -36,6 +36,10 @@ a process the way Airbyte runs it (`tests/harness.py`), and prints one table:
 - Aircall AI (`scripts/bench/ai_slot.py`): the first sync of 200 imported calls with
   every stream at the records connection's 40 requests a minute, and the syncs its AI
   backlog takes, this version beside the previous one in the same run.
+- Aircall AI on the simulated day (`scripts/bench/ai_day.py`): the day of `make day`
+  (96 syncs) with every stream, judged by its oracle: AI requests per imported call per
+  AI stream (target at most 1.3) and insights on the first sync at or after they became
+  ready (target at least 97%), this version beside the previous one in the same run.
 - costs (`scripts/bench/costs.py`): Aircall API requests per sync, by path kind, of
   three connections (records without AI, records with AI, files) at 1,000 and 10,000
   calls a day: a first, a quiet and a busy sync, the clocks moved 15 minutes each time.
@@ -63,7 +67,7 @@ from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
-from . import ai_slot, calls_read, costs, pacing, recheck, recordings, scale, storage
+from . import ai_day, ai_slot, calls_read, costs, pacing, recheck, recordings, scale, storage
 from .kit import ROOT, SCRATCH, WORKDIR, Bench
 from .table import missed_strict, print_table
 
@@ -78,6 +82,7 @@ PARTS: dict[str, tuple[str, Part]] = {
     "scale": ("scale model", lambda bench, _: scale.measure(bench)),
     "costs": ("requests per sync, per connection", lambda bench, _: costs.measure(bench)),
     "ai": ("Aircall AI first sync and backlog", lambda bench, _: ai_slot.measure(bench)),
+    "ai-day": ("Aircall AI on the simulated day", lambda bench, _: ai_day.measure(bench)),
     "recheck": ("removal re-check", lambda bench, _: recheck.measure(bench)),
 }
 """The parts in the order they run (the table keeps the `calls` section first)."""

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from source_aircall_salescaling.sync.schedule import (
-    EARLY_ASKS,
     FOLLOW_ASKS,
+    TRANSCRIPTION_ASKS,
     ask_due,
     ask_times,
     passed,
@@ -64,7 +64,7 @@ class InsightWait:
         return self.ended + lookback_seconds
 
     def times(self, lookback_seconds: int) -> tuple[int, ...]:
-        early = FOLLOW_ASKS if self.follow else EARLY_ASKS
+        early = FOLLOW_ASKS if self.follow else TRANSCRIPTION_ASKS
         return ask_times(max(self.since, self.ended), self.deadline(lookback_seconds), early=early)
 
     def due(self, lookback_seconds: int, now: int) -> bool:

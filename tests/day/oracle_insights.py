@@ -128,10 +128,12 @@ class InsightsVerdict:
     calls_asked: int = 0
     """Calls asked about at least one resource: the imported calls that reached AI."""
 
-    def requests_per_call_per_stream(self) -> float:
-        """All AI requests / (calls asked x AI streams): the cost figure."""
-        total = sum(self.requests_total.values())
-        return round(total / max(1, self.calls_asked * len(self.requests_total)), 2)
+    def requests_per_call_per_stream(self, streams: Sequence[str] | None = None) -> float:
+        """The AI requests of `streams` (every AI stream unless told) / (calls asked x
+        those streams): the cost figure."""
+        chosen = streams if streams is not None else list(self.requests_total)
+        total = sum(self.requests_total[s] for s in chosen)
+        return round(total / max(1, self.calls_asked * len(chosen)), 2)
 
     def on_time_share(self, streams: Sequence[str] | None = None) -> float:
         """Required insights that arrived on the first sync at or after they became

@@ -129,7 +129,9 @@ def build_scenario(sandbox: Sandbox) -> DayScenario:
     return generate_day(SEED, DAY_START, account, next_call_id, deletions=True)
 
 
-def run_day(workdir: Path, syncs: int = SYNCS) -> DayOutcome:
+def run_day(workdir: Path, syncs: int = SYNCS, streams: tuple[str, ...] = STREAMS) -> DayOutcome:
+    """The day's syncs with `streams` selected (an AI stream left out emits nothing, and
+    its insights are still expected: judge only the selected ones)."""
     library = libfaketime()
     if library is None:
         raise RuntimeError("libfaketime is missing: `make day` installs Debian's faketime")
@@ -162,7 +164,7 @@ def run_day(workdir: Path, syncs: int = SYNCS) -> DayOutcome:
         sizes: list[int] = []
         record_problems: list[str] = []
         users: list[int] = []
-        configured = catalog(STREAMS, include_files=True)
+        configured = catalog(streams, include_files=True)
         for k, sync_time in enumerate(sync_times):
             offset = sync_time - int(time.time())
             sandbox.set_clock_offset(offset)

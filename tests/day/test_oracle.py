@@ -222,6 +222,22 @@ def test_a_call_asked_twice_in_a_sync_or_six_times_is_caught(
     assert verdict.requests_max["transcriptions"] == 6
 
 
+def test_the_cost_figure_of_some_streams_counts_their_requests_only(
+    day: tuple[DayScenario, DayExpectation], insights: InsightsExpectation
+) -> None:
+    """A version with fewer AI streams is judged on its own (scripts/bench/ai_day.py)."""
+    _, expected = day
+    emitted, requests = _exact_insights(insights)
+    for k, asked in enumerate(requests):
+        requests[k] = [r for r in asked if r[0] != "topics"]  # a stream left out
+    five = ["transcriptions", "summaries", "sentiments", "action_items", "playbook_results"]
+    verdict = judge_insights(insights, emitted, set(expected.recordings_required), requests)
+    asked = sum(verdict.requests_total[s] for s in five)
+    assert verdict.requests_per_call_per_stream(five) == round(asked / (verdict.calls_asked * 5), 2)
+    assert verdict.requests_per_call_per_stream(["topics"]) == 0.0
+    assert verdict.requests_per_call_per_stream() < verdict.requests_per_call_per_stream(five)
+
+
 def test_a_wrong_last_decision_a_repeat_and_an_import_without_recording_are_caught(
     day: tuple[DayScenario, DayExpectation], decisions: DecisionsExpectation
 ) -> None:
