@@ -201,12 +201,13 @@ def run_day(workdir: Path, syncs: int = SYNCS, streams: tuple[str, ...] = STREAM
                 emitted.recordings.append((k, message["record"]["data"]))
                 record_problems += _file_problems(message["record"])
         # A file downloaded before the customer deleted it is no longer served: not a fault.
-        removed = tuple(f"{call_id}." for call_id in removals_expected.moments)
+        gone_files = tuple(f"{call_id}." for call_id in removals_expected.moments)
         file_problems = [
             problem
             for problem in incomplete_final_files(workdir / "staging", sandbox)
             if not (
-                problem.startswith(removed) and problem.endswith("no such recording in the sandbox")
+                problem.startswith(gone_files)
+                and problem.endswith("no such recording in the sandbox")
             )
         ]
         users_expected = len(sandbox.users())
