@@ -289,3 +289,17 @@ def test_beside_an_older_version_of_its_base_it_still_holds_the_calls_of_its_las
     relative = unpack_relative(pack_relative(emitted, "recordings", newer, older))
     assert relative.exact(newer) == emitted  # `recordings` keeps exact starts
     assert set(emitted) <= set(relative.superset(older))
+
+
+def test_import_decisions_saves_a_difference_beside_recordings_and_a_full_list_alone(
+    tmp_path: Path,
+) -> None:
+    """Its calls are the imported ones, `recordings`' too: beside `recordings` its list is
+    a bit a call; without it, it keeps the exact starts, so a full list of its own."""
+    _, imported = ten_thousand_a_day()
+    old = {EMITTED_KEY: pack_emitted(imported, exact=True)}
+    beside = context_with({"recordings": old, "import_decisions": old}, tmp_path).emitted
+    beside.save("recordings", imported)
+    assert beside.save("import_decisions", imported)[0] == RELATIVE
+    alone = context_with({"import_decisions": old}, tmp_path).emitted
+    assert alone.save("import_decisions", imported)[0] == "x"

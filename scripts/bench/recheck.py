@@ -5,14 +5,14 @@ For each volume: a 14-day window of the sandbox's bulk calls, and states made as
 run of syncs leaves them: cursor at T, the calls every stream emitted (`emitted`: every
 Salescaling user's call with a recording in the window, the import rule's worst case
 here, every Aircall AI stream with an insight for each: the lists' worst case) and a
-pass 6 hours in. Then 4 syncs 15 minutes apart (on the sandbox's clock, whatever
-time the syncs take) with every call stream selected, counted
-in the sandbox's request log: the `/v1/calls` requests below the pass's top are the
-re-check's (the Aircall AI streams share the listing: they add none). Target: the pages
-of one pass over the window / 96, rounded up, plus one. The state size is that of the
-12 streams' states as the last sync saved them: the Aircall AI streams start from full
-lists, as an older version saved them, and save the difference from `recordings`' list
-(`sync/emitted.py`).
+pass 6 hours in. Then 4 syncs 15 minutes apart (on the sandbox's clock, whatever time the
+syncs take) with every call stream selected, counted in the sandbox's request log: the
+`/v1/calls` requests below the pass's top are the re-check's (the Aircall AI streams
+share the listing: they add none). Target: the pages of one pass over the window / 96,
+rounded up, plus one. The state size is that of the 12 streams' states as the last sync
+saved them: every stream starts from a full list, as the version before saved them, and
+the Aircall AI streams and `import_decisions` then save the difference from
+`recordings`' list (`sync/emitted.py`).
 """
 
 from __future__ import annotations
@@ -110,16 +110,16 @@ def _measure_volume(bench: Bench, sandbox: Sandbox, per_day: int) -> list[Row]:
         s["stream"]["stream_descriptor"]["name"]: len(s["stream"]["stream_state"]["emitted"])
         for s in saved
     }
-    ai_lists = [lists[name] for name in AI_STREAMS]
+    differences = [lists[name] for name in (*AI_STREAMS, "import_decisions")]
     bench.notes.append(
         f"re-check at {per_day:,} calls a day: {len(calls):,} calls in the window "
         f"({pass_pages} pages a pass), {len(emitted):,} emitted by each stream; requests "
         f"added by 4 syncs: {added}; states {size / 1024:.0f} KiB "
         f"(emitted calls: {lists['recordings'] / 1024:.0f} KiB exact in recordings, "
-        f"{lists['calls'] / 1024:.0f} and {lists['import_decisions'] / 1024:.0f} KiB to the "
-        f"minute in calls and import_decisions, {min(ai_lists)}-{max(ai_lists)} bytes in "
-        f"each Aircall AI stream; {len(json.dumps(state)) / 1024:.0f} KiB with full lists "
-        "in every stream, as the version before saved them)."
+        f"{lists['calls'] / 1024:.0f} KiB to the minute in calls, "
+        f"{min(differences)}-{max(differences)} bytes in each Aircall AI stream and in "
+        f"import_decisions; {len(json.dumps(state)) / 1024:.0f} KiB with full lists in "
+        "every stream, as the version before saved them)."
     )
     return [
         Row(

@@ -123,7 +123,7 @@ class SyncContext:
             request.states,
             request.incremental,
             self._recheck_streams(),
-            INSIGHT_STREAMS,
+            (*INSIGHT_STREAMS, "import_decisions"),
             config.file_transfer or request.include_files,
             logger,
         )

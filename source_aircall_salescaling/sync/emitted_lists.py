@@ -39,7 +39,8 @@ class EmittedLists:
         logger: logging.Logger,
     ) -> None:
         """`tracked`: the selected streams that keep a list, in the catalog's order;
-        `relative_streams`: those that may save theirs as a difference (Aircall AI)."""
+        `relative_streams`: those whose calls are some of the imported ones, which may
+        save their lists as a difference (the Aircall AI streams, `import_decisions`)."""
         self.states, self.incremental, self.logger = states, incremental, logger
         self.tracked, self.relative_streams = list(tracked), relative_streams
         self.file_mode = file_mode
@@ -106,13 +107,15 @@ class EmittedLists:
         return relative.superset(known), False
 
     def save(self, stream: str, calls: dict[int, int]) -> str:
-        """The packed list `stream` saves in its state: a full list, except for an Aircall
-        AI stream, which writes the shorter of a full list and a difference from a full
-        list saved earlier in this sync (`sync/emitted.py`): `recordings`', whose calls
-        are the imported ones (so that a list read as a superset holds only those), else
-        the first saved."""
-        full = pack_emitted(calls, self.keeps_exact_starts(stream))
-        if stream in self.relative_streams:
+        """The packed list `stream` saves in its state: a full list, except for the
+        streams whose calls are some of the imported ones (the Aircall AI streams, and
+        `import_decisions` unless it keeps the exact starts), which write the shorter of
+        a full list and a difference from a full list saved earlier in this sync
+        (`sync/emitted.py`): `recordings`', whose calls are the imported ones (so that a
+        list read as a superset holds only those), else the first saved."""
+        exact = self.keeps_exact_starts(stream)
+        full = pack_emitted(calls, exact)
+        if stream in self.relative_streams and not exact:
             lists = self._full_lists
             bases = [("recordings", lists["recordings"])] if "recordings" in lists else []
             bases += [(name, packed) for name, packed in lists.items() if name != stream]
