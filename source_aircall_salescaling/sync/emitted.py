@@ -17,10 +17,11 @@ whole state in one request (under 512 KiB in all). So:
 Even so, 12 lists of 42,000 calls (10,000 calls a day, a third imported) come to about
 600 KiB, almost all of it call ids, and ids do not pack much smaller (Aircall's ids
 count every company's calls: the steps between one company's calls are random). So the
-ids are kept once per sync: an Aircall AI stream, whose calls are a part of what the
-others emitted, writes its list as a difference from the full list (`FULL_LISTS`) that
-another stream saved earlier in the same sync (`pack_relative`; `recordings`' where it
-is selected, else the first saved, see `EmittedLists.save`):
+ids are kept once per sync: a stream whose calls are some of the imported ones (an
+Aircall AI stream; `import_decisions`, unless it keeps the exact starts) writes its list
+as a difference from the full list (`FULL_LISTS`) that another stream saved earlier in
+the same sync (`pack_relative`; `recordings`' where it is selected, else the first
+saved, see `EmittedLists.save`):
 
     base list (sorted ids):   101  104  107  112  118  121        saved by `recordings`
     bits: emitted or not:       1    1    0    1    1    1        one bit a call
