@@ -111,7 +111,10 @@ def summary(outcome: DayOutcome, verdict: DayVerdict) -> list[str]:
         f"{verdict.recordings_allowed_arrived}; left behind by the first sync's cap "
         f"{len(expected.recordings_left_behind)}",
         f"recordings delays: {delays_text(verdict.recordings_delays)}",
-        f"users: {outcome.users_expected} expected, {len(outcome.users_emitted)} arrived",
+        f"users: {outcome.users_expected} expected, {len(outcome.users_emitted)} arrived; "
+        f"deleted in Aircall {1 if outcome.user_deleted else 0}, reported at syncs "
+        f"{[k for k, _ in outcome.users_removed]} (deleted before sync "
+        f"{outcome.user_deleted[1] if outcome.user_deleted else None})",
         f"requests per sync: median {figures['requests_per_sync_median']}, max "
         f"{figures['requests_per_sync_max']}; 429 answers {figures['rate_limited_answers']}; "
         f"state max {figures['state_max_bytes']} bytes; file problems "

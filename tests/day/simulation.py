@@ -60,6 +60,9 @@ STREAMS = ("users", "calls", "recordings", *AI_STREAMS, "import_decisions")
 _RESOURCE_STREAM = {resource: stream for stream, resource in AI_STREAMS.items()}
 
 
+USER_DELETED_BEFORE_SYNC = 40  # ten hours into the day
+
+
 def libfaketime() -> str | None:
     """Where Debian's `faketime` package put the library, whatever the architecture."""
     found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
@@ -80,6 +83,12 @@ class DayOutcome:
     record_file_problems: list[str]
     users_emitted: list[int] = field(default_factory=list)
     users_expected: int = 0
+    user_deleted: tuple[int, int] | None = None
+    """(user id, the first sync after Aircall deleted it) of the user the day deletes."""
+    users_removed: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    """(sync, record) of each `users` record with `_ab_cdc_deleted_at`."""
+    users_first: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Each user's first record."""
     insights_expected: InsightsExpectation = field(default_factory=InsightsExpectation)
     insights_emitted: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     """Per AI stream, (sync, call id) of each record, in order."""
@@ -149,6 +158,10 @@ def run_day(workdir: Path, syncs: int = SYNCS, streams: tuple[str, ...] = STREAM
         insights_expected = expect_insights(scenario, expected, INSIGHTS_LOOKBACK_MINUTES)
         silent = frozenset(int(i) for i in sandbox.account_shape()["silent_number_ids"])
         decisions_expected = expect_decisions(scenario, expected, oracle_configs, emails, silent)
+        # A user who leaves the company: in Aircall at the first sync, deleted before
+        # `USER_DELETED_BEFORE_SYNC` (no call of theirs: the scenario is left as it is).
+        leaver = int(sandbox.add_user("Dana Leaver", "dana.leaver@example.com")["id"])
+        users_expected = len(sandbox.users())
         removals_expected = expect_removals(scenario, expected)
         recording_gone = {c.id for c in scenario.all_calls() if c.recording_deleted_at}
         removals: dict[str, list[tuple[int, int]]] = {
@@ -164,11 +177,15 @@ def run_day(workdir: Path, syncs: int = SYNCS, streams: tuple[str, ...] = STREAM
         sizes: list[int] = []
         record_problems: list[str] = []
         users: list[int] = []
+        users_removed: list[tuple[int, dict[str, Any]]] = []
+        users_first: dict[int, dict[str, Any]] = {}
         configured = catalog(streams, include_files=True)
         for k, sync_time in enumerate(sync_times):
             offset = sync_time - int(time.time())
             sandbox.set_clock_offset(offset)
             sandbox.set_horizon(sync_time)
+            if k == USER_DELETED_BEFORE_SYNC:
+                sandbox.delete_user(leaver)
             sandbox.clear_log()
             connector = Connector(
                 sandbox.api_url,
@@ -187,7 +204,12 @@ def run_day(workdir: Path, syncs: int = SYNCS, streams: tuple[str, ...] = STREAM
                 for record in run.records("calls")
                 if record.get("_ab_cdc_deleted_at") is None  # a removal: judged apart
             ]
-            users += run.ids("users")
+            for record in run.records("users"):
+                if record.get("_ab_cdc_deleted_at") is None:
+                    users.append(int(record["id"]))
+                    users_first.setdefault(int(record["id"]), record)
+                else:
+                    users_removed.append((k, record))
             for stream in ("calls", "import_decisions", *AI_STREAMS):
                 for record in run.records(stream):
                     removed = removal_of(stream, record, recording_gone)
@@ -210,7 +232,6 @@ def run_day(workdir: Path, syncs: int = SYNCS, streams: tuple[str, ...] = STREAM
                 and problem.endswith("no such recording in the sandbox")
             )
         ]
-        users_expected = len(sandbox.users())
     return DayOutcome(
         scenario=scenario,
         expected=expected,
@@ -224,6 +245,11 @@ def run_day(workdir: Path, syncs: int = SYNCS, streams: tuple[str, ...] = STREAM
         record_file_problems=record_problems,
         users_emitted=users,
         users_expected=users_expected,
+        user_deleted=(leaver, USER_DELETED_BEFORE_SYNC)
+        if syncs > USER_DELETED_BEFORE_SYNC
+        else None,
+        users_removed=users_removed,
+        users_first=users_first,
         insights_expected=insights_expected,
         insights_emitted=insights,
         insight_requests=insight_requests,

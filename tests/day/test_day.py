@@ -101,6 +101,17 @@ def test_users_arrive_once(day: Day) -> None:
     assert len(outcome.users_emitted) == outcome.users_expected
 
 
+def test_a_user_deleted_in_aircall_is_reported_once_by_the_next_sync(day: Day) -> None:
+    """Gone from `/v2/users`: `users` emits it once more with `_ab_cdc_deleted_at`, its
+    `id` and `created_at` as they were (the contract's "Removed in Aircall")."""
+    outcome, _ = day
+    assert outcome.user_deleted is not None
+    user_id, deleted_before = outcome.user_deleted
+    assert [(k, record["id"]) for k, record in outcome.users_removed] == [(deleted_before, user_id)]
+    removal = outcome.users_removed[0][1]
+    assert removal["created_at"] == outcome.users_first[user_id]["created_at"]
+
+
 def _by_stream(found: Mapping[str, Sequence[object]]) -> dict[str, Sequence[object]]:
     """Only the streams with something found, so a failure names them."""
     return {stream: items for stream, items in found.items() if items}
