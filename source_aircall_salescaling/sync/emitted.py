@@ -31,14 +31,14 @@ saved, see `EmittedLists.save`):
 
 That is 42,000 bits (5 KiB, a few bytes when the stream emitted them all) instead of
 47 KiB. Read back against the same base list (the fingerprint matches), it is exact
-(`unpack_relative`). Against another one (the sync died between the base's checkpoint
+(`RelativeList.exact`). Against another one (the sync died between the base's checkpoint
 and the AI stream's, a destination committed one stream's state and not the other's,
 the base stream was deselected), the bits mean nothing any more, so the list is read
 as a superset: every call of the base list, and of the calls the base reported removed
 (its `removed`), up to `upto`, plus `extra` (with the base's list gone, every other full
-list stands in for it). No removal is then lost;
-at worst a deletion record goes out for an imported call whose insight the stream never
-emitted, a key the destination does not have.
+list stands in for it). No removal is then lost; at worst a deletion record goes out for
+an imported call whose insight the stream never emitted, a key the destination does not
+have.
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ def fingerprint(packed: str) -> bytes:
 
 @dataclass(frozen=True)
 class RelativeList:
-    """A relative list as written: read it with `resolve` once its base is at hand."""
+    """A relative list as written: read it with `exact` beside the very list it was
+    written against (`written_beside`), else as a `superset`."""
 
     base_stream: str
     base_fingerprint: bytes
