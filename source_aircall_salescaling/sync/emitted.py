@@ -48,6 +48,7 @@ import hashlib
 import zlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 GRAIN_SECONDS = 60
 EXACT, MINUTES, RELATIVE = "x", "m", "r"
@@ -81,6 +82,13 @@ def unpack_emitted(value: object) -> tuple[dict[int, int], bool]:
     return emitted, exact
 
 
+@lru_cache(maxsize=2)
+def _base_calls(base: str) -> Mapping[int, int]:
+    """A base list's calls, read only: each Aircall AI stream of a sync writes and reads
+    its list against the same base, which is then unpacked once."""
+    return unpack_emitted(base)[0]
+
+
 def is_full_list(value: object) -> bool:
     return isinstance(value, str) and value[:1] in FULL_LISTS
 
@@ -107,7 +115,7 @@ class RelativeList:
 
     def exact(self, base: str) -> dict[int, int]:
         """The calls (id -> start) as written, read beside the list it was written against."""
-        base_calls = unpack_emitted(base)[0]
+        base_calls = _base_calls(base)
         calls = dict(self.extra)
         for index, call_id in enumerate(sorted(base_calls)):
             if self.bits[index >> 3] >> (index & 7) & 1:
@@ -130,7 +138,7 @@ def pack_relative(
     was not in it (one emitted by this sync) is kept in `extra` too, so that the list read
     beside the older version (a destination that committed this state and not the base
     stream's newer one) still holds it."""
-    base_calls = unpack_emitted(base)[0]
+    base_calls = _base_calls(base)
     order = sorted(base_calls)
     bits = bytearray((len(order) + 7) // 8)
     for index, call_id in enumerate(order):

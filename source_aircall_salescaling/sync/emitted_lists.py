@@ -53,6 +53,11 @@ class EmittedLists:
     def emitted_by(self, stream: str) -> tuple[dict[int, int], bool]:
         """The calls `stream` emitted within the window, from its old state, and whether
         their starts are exact (`sync/emitted.py`)."""
+        calls, exact = self._old(stream)
+        return dict(calls), exact
+
+    def _old(self, stream: str) -> tuple[dict[int, int], bool]:
+        """`emitted_by`, without the copy: not to be changed."""
         raw = (self.states.get(stream) or {}).get(EMITTED_KEY)
         if raw is None or not self.incremental.get(stream, False):
             return {}, False
@@ -65,8 +70,7 @@ class EmittedLists:
                     "calls removed in Aircall before this sync are not reported by it."
                 )
                 self._emitted[stream] = ({}, False)
-        calls, exact = self._emitted[stream]
-        return dict(calls), exact
+        return self._emitted[stream]
 
     def removed_by(self, stream: str) -> dict[int, int]:
         """The calls `stream` reported removed within the window, from its old state."""
@@ -121,7 +125,7 @@ class EmittedLists:
             bases += [(name, packed) for name, packed in lists.items() if name != stream]
             base = bases[0] if bases else None
             if base is not None:
-                relative = pack_relative(calls, *base, self.emitted_by(base[0])[0].keys())
+                relative = pack_relative(calls, *base, self._old(base[0])[0].keys())
                 if len(relative) < len(full):
                     return relative
         self._full_lists[stream] = full
